@@ -1,0 +1,4 @@
+import { Foundation1763800000000 } from './1763800000000-foundation';
+
+/** Every migration in order; listed explicitly so compiled and ts-jest runs load the same set. */
+export const migrations = [Foundation1763800000000];

@@ -1,0 +1,143 @@
+import { GraphQLError } from 'graphql';
+import { ArgumentValidationError } from 'type-graphql';
+
+/** The contract's error codes (`extensions.code`). */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'QUERY_TOO_COMPLEX'
+  | 'INTERNAL_SERVER_ERROR';
+
+/** An error whose message is written for the API's users and is safe to show them. */
+export class AlliedError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(message, { extensions: { code, ...details } });
+  }
+}
+
+export const unauthenticated = (message = 'A valid credential is required: send Authorization: Bearer <token>.') =>
+  new AlliedError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'Your credential does not allow this operation.') =>
+  new AlliedError('FORBIDDEN', message);
+export const notFound = (what: string) => new AlliedError('NOT_FOUND', `${what} not found.`);
+export const badInput = (message: string, details?: Record<string, unknown>) =>
+  new AlliedError('BAD_USER_INPUT', message, details);
+export const conflict = (message: string) => new AlliedError('CONFLICT', message);
+
+/** PostgreSQL error codes the services translate. */
+export const PG = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  notNullViolation: '23502',
+  stringTooLong: '22001',
+  invalidText: '22P02',
+} as const;
+
+export function pgCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const CONTRACT_CODES = new Set<string>([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'BAD_USER_INPUT',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'QUERY_TOO_COMPLEX',
+  'INTERNAL_SERVER_ERROR',
+]);
+
+// Apollo's and graphql-js's codes for a request the client got wrong.
+const CLIENT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'PERSISTED_QUERY_NOT_FOUND',
+]);
+
+interface FormattedError {
+  message: string;
+  locations?: readonly { line: number; column: number }[];
+  path?: readonly (string | number)[];
+  extensions?: Record<string, unknown>;
+}
+
+/** Follows `originalError` links to the first error of class `type`, if any. */
+function findInChain<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  for (let e = error as { originalError?: unknown } | undefined, i = 0; e && i < 8; e = e.originalError as never, i++) {
+    if (e instanceof type) return e;
+  }
+  return undefined;
+}
+
+interface ValidationFailure {
+  property: string;
+  constraints?: Record<string, string>;
+  children?: ValidationFailure[];
+}
+
+function validationMessages(failures: ValidationFailure[], prefix = ''): { field: string; messages: string[] }[] {
+  return failures.flatMap((f) => {
+    const field = prefix ? `${prefix}.${f.property}` : f.property;
+    const own = f.constraints ? [{ field, messages: Object.values(f.constraints) }] : [];
+    return [...own, ...validationMessages(f.children ?? [], field)];
+  });
+}
+
+/**
+ * What a client sees of an error: our own coded errors as written, mistakes
+ * in the request as BAD_USER_INPUT, and everything else masked as
+ * INTERNAL_SERVER_ERROR. No stack, SQL or constraint name ever leaves.
+ * Returns `unexpected: true` for errors that deserve a log line.
+ */
+export function maskError(formatted: FormattedError, error: unknown): { error: FormattedError; unexpected: boolean } {
+  const where = { locations: formatted.locations, path: formatted.path };
+  const allied = findInChain(error, AlliedError);
+  if (allied) {
+    const { http: _http, ...extensions } = allied.extensions as Record<string, unknown>;
+    return { error: { message: allied.message, ...where, extensions }, unexpected: false };
+  }
+  const invalid = findInChain(error, ArgumentValidationError);
+  if (invalid) {
+    const fields = validationMessages((invalid.extensions.validationErrors ?? []) as ValidationFailure[]);
+    const message = `Invalid input: ${fields.flatMap((f) => f.messages).join('; ')}.`;
+    return { error: { message, ...where, extensions: { code: 'BAD_USER_INPUT', fields } }, unexpected: false };
+  }
+  const original = (error as { originalError?: unknown })?.originalError;
+  const code = String(formatted.extensions?.code ?? '');
+  if (CLIENT_CODES.has(code)) {
+    return { error: { message: formatted.message, ...where, extensions: { code: 'BAD_USER_INPUT' } }, unexpected: false };
+  }
+  const pg = pgCode(original ?? error);
+  if (pg === PG.uniqueViolation) {
+    return { error: { message: 'This conflicts with an existing record.', ...where, extensions: { code: 'CONFLICT' } }, unexpected: true };
+  }
+  if (pg && /^(22|23)/.test(pg)) {
+    return {
+      error: { message: 'The input violates a data rule (length, range or format).', ...where, extensions: { code: 'BAD_USER_INPUT' } },
+      unexpected: true,
+    };
+  }
+  if (CONTRACT_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR' && !original) {
+    return { error: { message: formatted.message, ...where, extensions: { code } }, unexpected: false };
+  }
+  return {
+    error: { message: 'Internal server error.', ...where, extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    unexpected: true,
+  };
+}

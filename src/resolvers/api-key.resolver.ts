@@ -1,0 +1,34 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { ApiKey, ApiKeyCreated } from '../schema/brand.types';
+import { services } from '../services';
+import type { RequestContext } from '../tenancy/context';
+import { Role } from '../tenancy/roles';
+import { Mutates } from './guards';
+
+@Resolver()
+export class ApiKeyResolver {
+  @Authorized(Role.ADMIN)
+  @Query(() => [ApiKey], { description: "The caller's brand's API keys, newest first, revoked ones included." })
+  apiKeys(@Ctx() ctx: RequestContext) {
+    return services.apiKeys.list(ctx);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => ApiKeyCreated)
+  @Mutates()
+  async createApiKey(
+    @Ctx() ctx: RequestContext,
+    @Arg('name') name: string,
+    @Arg('roles', () => [Role]) roles: Role[],
+  ): Promise<ApiKeyCreated> {
+    const { key, secret } = await services.apiKeys.create(ctx, name, roles);
+    return { id: key.id, name: key.name, roles: key.roles as Role[], secret };
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Boolean)
+  @Mutates()
+  revokeApiKey(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
+    return services.apiKeys.revoke(ctx, id);
+  }
+}

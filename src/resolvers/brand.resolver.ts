@@ -1,0 +1,49 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Brand, BrandKind, BrandProfile, BrandProfileConnection, CreateBrandInput, UpdateBrandInput } from '../schema/brand.types';
+import { badInput } from '../errors';
+import { services } from '../services';
+import type { RequestContext } from '../tenancy/context';
+import { Role } from '../tenancy/roles';
+import { Mutates } from './guards';
+
+@ArgsType()
+class BrandsArgs {
+  @Field(() => Int, { defaultValue: 20 }) first!: number;
+  @Field(() => String, { nullable: true }) after?: string | null;
+  @Field(() => BrandKind, { nullable: true }) kind?: BrandKind | null;
+  @Field(() => String, { nullable: true }) search?: string | null;
+}
+
+@Resolver(() => Brand)
+export class BrandResolver {
+  @Authorized()
+  @Query(() => BrandProfile, { nullable: true, description: 'A brand\'s public profile, by id or slug.' })
+  brand(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => ID, { nullable: true }) id?: string,
+    @Arg('slug', () => String, { nullable: true }) slug?: string,
+  ) {
+    if ((id == null) === (slug == null)) throw badInput('Pass exactly one of id and slug.');
+    return services.brands.findProfile(ctx, { id, slug });
+  }
+
+  @Authorized()
+  @Query(() => BrandProfileConnection)
+  brands(@Ctx() ctx: RequestContext, @Args() args: BrandsArgs) {
+    return services.brands.list(ctx, args);
+  }
+
+  @Authorized(Role.PLATFORM_ADMIN)
+  @Mutation(() => Brand)
+  @Mutates()
+  createBrand(@Ctx() ctx: RequestContext, @Arg('input') input: CreateBrandInput) {
+    return services.brands.create(ctx, input);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Brand)
+  @Mutates()
+  updateBrand(@Ctx() ctx: RequestContext, @Arg('input') input: UpdateBrandInput) {
+    return services.brands.updateOwn(ctx, input);
+  }
+}

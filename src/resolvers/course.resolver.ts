@@ -1,0 +1,55 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { CourseEntity } from '../entities';
+import { BrandProfile } from '../schema/brand.types';
+import { Money } from '../schema/common.types';
+import { Course, CourseConnection, CourseFilter, CreateCourseInput, UpdateCourseInput } from '../schema/course.types';
+import { services } from '../services';
+import type { RequestContext } from '../tenancy/context';
+import { Role } from '../tenancy/roles';
+import { Mutates } from './guards';
+
+@ArgsType()
+class CoursesArgs {
+  @Field(() => Int, { defaultValue: 20 }) first!: number;
+  @Field(() => String, { nullable: true }) after?: string | null;
+  @Field(() => CourseFilter, { nullable: true }) filter?: CourseFilter | null;
+}
+
+@Resolver(() => Course)
+export class CourseResolver {
+  @Authorized(Role.ANALYST)
+  @Query(() => CourseConnection)
+  courses(@Ctx() ctx: RequestContext, @Args() args: CoursesArgs) {
+    return services.courses.list(ctx, args);
+  }
+
+  @Authorized(Role.ANALYST)
+  @Query(() => Course, { nullable: true })
+  course(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
+    return services.courses.get(ctx, id);
+  }
+
+  @Authorized(Role.EDITOR)
+  @Mutation(() => Course)
+  @Mutates()
+  createCourse(@Ctx() ctx: RequestContext, @Arg('input') input: CreateCourseInput) {
+    return services.courses.create(ctx, input);
+  }
+
+  @Authorized(Role.EDITOR)
+  @Mutation(() => Course)
+  @Mutates()
+  updateCourse(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('input') input: UpdateCourseInput) {
+    return services.courses.update(ctx, id, input);
+  }
+
+  @FieldResolver(() => BrandProfile)
+  owner(@Root() course: CourseEntity, @Ctx() ctx: RequestContext) {
+    return services.brands.profiles(ctx).load(course.tenantId);
+  }
+
+  @FieldResolver(() => Money)
+  price(@Root() course: CourseEntity): Money {
+    return { amountMinor: course.priceMinor, currency: course.currency };
+  }
+}

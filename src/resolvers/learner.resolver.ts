@@ -1,0 +1,31 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Int, Query, Resolver } from 'type-graphql';
+import { Learner, LearnerConnection } from '../schema/learner.types';
+import { services } from '../services';
+import type { RequestContext } from '../tenancy/context';
+import { Role } from '../tenancy/roles';
+
+@ArgsType()
+class LearnersArgs {
+  @Field(() => Int, { defaultValue: 20 }) first!: number;
+  @Field(() => String, { nullable: true }) after?: string | null;
+  @Field(() => String, { nullable: true }) segment?: string | null;
+}
+
+@Resolver(() => Learner)
+export class LearnerResolver {
+  @Authorized(Role.ANALYST)
+  @Query(() => LearnerConnection)
+  learners(@Ctx() ctx: RequestContext, @Args() args: LearnersArgs) {
+    return services.learners.list(ctx, args);
+  }
+
+  @Authorized(Role.ANALYST)
+  @Query(() => Learner, { nullable: true })
+  learner(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => ID, { nullable: true }) id?: string,
+    @Arg('externalId', () => String, { nullable: true }) externalId?: string,
+  ) {
+    return services.learners.get(ctx, { id, externalId });
+  }
+}

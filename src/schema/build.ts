@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { ApiKeyResolver } from '../resolvers/api-key.resolver';
+import { BrandResolver } from '../resolvers/brand.resolver';
+import { CourseResolver } from '../resolvers/course.resolver';
+import { authChecker } from '../resolvers/guards';
+import { LearnerResolver } from '../resolvers/learner.resolver';
+import { MeResolver } from '../resolvers/me.resolver';
+import { Brand } from './brand.types';
+import { Course } from './course.types';
+import { Learner } from './learner.types';
+import { DateTimeScalar } from './scalars';
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The executable schema; built once per process (type-graphql metadata is global). */
+export function buildAlliedSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: [MeResolver, BrandResolver, ApiKeyResolver, CourseResolver, LearnerResolver],
+    // Types reachable only through the Node interface.
+    orphanedTypes: [Brand, Course, Learner],
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    authChecker,
+    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    emitSchemaFile: false,
+  });
+  return built;
+}

@@ -1,0 +1,10 @@
+import { BrandEntity, CourseEntity, LearnerEntity } from '../entities';
+
+/** The GraphQL type of a Node value, by the entity it was loaded as. */
+export function nodeTypeName(value: unknown): string | undefined {
+  if (value instanceof CourseEntity) return 'Course';
+  if (value instanceof LearnerEntity) return 'Learner';
+  // Only the caller's own brand is ever returned as a Node (other brands are BrandProfiles).
+  if (value instanceof BrandEntity) return 'Brand';
+  return undefined;
+}

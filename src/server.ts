@@ -1,0 +1,232 @@
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { execute, GraphQLError, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Config } from './config';
+import type { Database } from './db/database';
+import { AlliedError, maskError } from './errors';
+import { complexityRule } from './schema/complexity';
+import { buildAlliedSchema } from './schema/build';
+import { RequestContext } from './tenancy/context';
+import { Authenticator, resolveJwtKeys } from './tenancy/credentials';
+import type { Principal } from './tenancy/principal';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  httpServer: http.Server;
+  stop(): Promise<void>;
+}
+
+type LoggedRequest = Request & { id: string; log: Logger };
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Builds the HTTP + WebSocket server on an open database and starts listening. */
+export async function startServer(config: Config, database: Database, logger: Logger): Promise<RunningServer> {
+  const schema = await buildAlliedSchema();
+  const authenticator = new Authenticator(resolveJwtKeys(config), database.dataSource);
+  const rules = [...specifiedRules, complexityRule(config.limits)];
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  const httpServer = http.createServer(app);
+
+  app.use(requestLogging(logger));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (req, res) => {
+    const ready = await readiness(database).catch((error: unknown) => {
+      (req as LoggedRequest).log.warn({ err: error }, 'readiness check failed');
+      return 'database unreachable';
+    });
+    if (ready === true) res.json({ status: 'ready', database: database.kind });
+    else res.status(503).json({ status: 'unavailable', reason: ready });
+  });
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wsServerCleanup = useServer(
+    {
+      schema,
+      connectionInitWaitTimeout: 10_000,
+      validate: (s: GraphQLSchema, document) => validate(s, document, rules),
+      onConnect: async (ctx) => {
+        const raw = ctx.connectionParams?.authorization;
+        const header = typeof raw === 'string' && raw !== '' && !/^bearer\s/i.test(raw) ? `Bearer ${raw}` : raw;
+        try {
+          const principal = await authenticator.authenticate(typeof header === 'string' ? header : undefined);
+          if (!principal) throw new AlliedError('UNAUTHENTICATED', 'missing credential');
+          (ctx.extra as { principal?: Principal }).principal = principal;
+          return true;
+        } catch {
+          ctx.extra.socket.close(4401, 'Unauthorized');
+          return false;
+        }
+      },
+      context: (ctx) => {
+        const requestId = crypto.randomUUID();
+        const principal = (ctx.extra as { principal?: Principal }).principal ?? null;
+        return new RequestContext(database.dataSource, principal, requestId, logger.child({ requestId, ws: true }));
+      },
+      execute: (args: ExecutionArgs) => executeInTransaction(args),
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors) return;
+        const log = (args.contextValue as RequestContext).log;
+        return { ...result, errors: result.errors.map((e) => masked(e, log)) };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => masked(e, logger)),
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    validationRules: rules.slice(specifiedRules.length),
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => maskError(formatted, error).error,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
+      { async serverWillStart() { return { async drainServer() { await wsServerCleanup.dispose(); } }; } },
+      operationTransaction(),
+    ],
+  });
+  await apollo.start();
+
+  app.use(
+    '/graphql',
+    express.json({ limit: config.limits.bodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const { id, log } = req as LoggedRequest;
+        let principal: Principal | null;
+        try {
+          principal = await authenticator.authenticate(req.headers.authorization);
+        } catch (error) {
+          if (error instanceof AlliedError) {
+            throw new AlliedError(error.code, error.message, { http: { status: 401 } });
+          }
+          throw error;
+        }
+        const ctx = new RequestContext(database.dataSource, principal, id, log);
+        // A client that goes away mid-operation: release the transaction.
+        res.once('close', () => void ctx.finish(false).catch(() => undefined));
+        return ctx;
+      },
+    }),
+  );
+  app.use(jsonErrors);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}/graphql`,
+    port,
+    httpServer,
+    stop() {
+      // Drains HTTP (in-flight requests finish, new ones are refused) and closes WebSockets.
+      stopping ??= apollo.stop();
+      return stopping;
+    },
+  };
+}
+
+/** Ends each operation's transaction before the response leaves: commit, then the response. */
+function operationTransaction(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ contextValue, errors }) {
+          for (const error of errors) masked(error, contextValue.log);
+        },
+        async willSendResponse({ contextValue, response }) {
+          try {
+            await contextValue.finish(true);
+          } catch (error) {
+            contextValue.log.error({ err: error }, 'commit failed');
+            if (response.body.kind === 'single') {
+              response.body.singleResult = {
+                errors: [
+                  {
+                    message: 'The operation could not be committed; nothing was saved.',
+                    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+                  },
+                ],
+              };
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Queries and mutations over WebSocket: the same one-transaction rule as over HTTP. */
+async function executeInTransaction(args: ExecutionArgs) {
+  const ctx = args.contextValue as RequestContext;
+  try {
+    const result = await execute(args);
+    await ctx.finish(true);
+    return result;
+  } catch (error) {
+    await ctx.finish(false);
+    throw error;
+  }
+}
+
+function masked(error: GraphQLError, log: Logger) {
+  const { error: shown, unexpected } = maskError(error.toJSON(), error);
+  if (unexpected) log.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error');
+  return shown;
+}
+
+async function readiness(database: Database): Promise<true | string> {
+  await database.dataSource.query('select 1');
+  const pending = await database.dataSource.showMigrations();
+  return pending ? 'migrations pending' : true;
+}
+
+function requestLogging(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers['x-request-id'];
+    const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : crypto.randomUUID();
+    const started = process.hrtime.bigint();
+    const log = logger.child({ requestId: id });
+    Object.assign(req, { id, log });
+    res.setHeader('x-request-id', id);
+    res.once('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  };
+}
+
+/** Body-parser and other middleware errors as JSON, never an HTML stack page. */
+function jsonErrors(error: { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) {
+  const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+  if (status === 500) (req as LoggedRequest).log.error({ err: error }, 'request failed');
+  const message =
+    error.type === 'entity.too.large'
+      ? 'The request body is too large.'
+      : status === 500
+        ? 'Internal server error.'
+        : 'The request body is not valid JSON.';
+  res.status(status).json({
+    errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT' } }],
+  });
+}

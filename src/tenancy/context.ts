@@ -1,0 +1,101 @@
+import DataLoader from 'dataloader';
+import type { Logger } from 'pino';
+import type { DataSource, EntityManager } from 'typeorm';
+import { forbidden, unauthenticated } from '../errors';
+import type { Principal } from './principal';
+import { TenantTransaction } from './transaction';
+
+/**
+ * Everything an operation needs, built once per request: the principal, its
+ * brand, a logger carrying the request id, per-request DataLoaders, and the
+ * one tenant-scoped transaction that the whole operation runs in.
+ *
+ * The transaction opens on first use, so operations that read no tenant data
+ * (introspection, `me` without fields that load) cost no round trip.
+ */
+export class RequestContext {
+  private tx?: Promise<TenantTransaction>;
+  private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
+  private readonly afterCommitHooks: (() => void)[] = [];
+
+  constructor(
+    readonly dataSource: DataSource,
+    readonly principal: Principal | null,
+    readonly requestId: string,
+    readonly log: Logger,
+  ) {}
+
+  /** The caller, or UNAUTHENTICATED. */
+  get caller(): Principal {
+    if (!this.principal) throw unauthenticated();
+    return this.principal;
+  }
+
+  /** The caller's brand id (the tenant), or FORBIDDEN for callers without one. */
+  get brandId(): string {
+    const brandId = this.caller.brandId;
+    if (!brandId) throw forbidden('This operation acts for a brand; a platform-admin credential has none.');
+    return brandId;
+  }
+
+  /** The entity manager of this operation's tenant transaction. */
+  manager(): Promise<EntityManager> {
+    return this.transaction().then((tx) => tx.manager);
+  }
+
+  /** Runs one mutation so that its failure undoes only its own writes. */
+  async savepoint<T>(fn: () => Promise<T>): Promise<T> {
+    return (await this.transaction()).savepoint(fn);
+  }
+
+  /** A per-request DataLoader, created on first use under `key`. */
+  loader<K, V>(key: string, batch: (keys: readonly K[]) => Promise<(V | Error)[]>): DataLoader<K, V> {
+    let loader = this.loaders.get(key) as DataLoader<K, V> | undefined;
+    if (!loader) {
+      loader = new DataLoader<K, V>(batch, { maxBatchSize: 500 });
+      this.loaders.set(key, loader as DataLoader<unknown, unknown>);
+    }
+    return loader;
+  }
+
+  /** Signals to run once the transaction has committed (never if it rolls back). */
+  afterCommit(hook: () => void): void {
+    this.afterCommitHooks.push(hook);
+  }
+
+  /**
+   * Ends the transaction: commit when the operation succeeded, roll back when
+   * it did not. A failed commit throws, so the caller can report the failure
+   * instead of a result that was never stored.
+   */
+  async finish(succeeded: boolean): Promise<void> {
+    const pending = this.tx;
+    this.tx = undefined;
+    if (!pending) return;
+    const tx = await pending.catch(() => undefined);
+    if (!tx) return;
+    if (!succeeded) {
+      await tx.rollback();
+      return;
+    }
+    await tx.commit();
+    for (const hook of this.afterCommitHooks.splice(0)) {
+      try {
+        hook();
+      } catch (error) {
+        this.log.error({ err: error }, 'after-commit hook failed');
+      }
+    }
+  }
+
+  private transaction(): Promise<TenantTransaction> {
+    if (!this.tx) {
+      const principal = this.caller;
+      this.tx = TenantTransaction.open(this.dataSource, {
+        brandId: principal.brandId,
+        platformAdmin: principal.isPlatformAdmin,
+      });
+    }
+    return this.tx;
+  }
+}

@@ -1,0 +1,136 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import jwt from 'jsonwebtoken';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import { unauthenticated } from '../errors';
+import { Principal } from './principal';
+import { isRole, Role } from './roles';
+import { inTenantTransaction } from './transaction';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
+const API_KEY_PREFIX = 'allied_';
+const SECRET_BYTES = 24;
+
+/** How JWTs are checked and (for `allied token`) made. */
+export interface JwtKeys {
+  algorithm: 'HS256' | 'RS256';
+  verifyKey: string | Buffer;
+  signKey?: string | Buffer;
+}
+
+/**
+ * The keys from configuration. In development with no key configured, a
+ * secret is generated once and kept in the data directory so tokens survive
+ * restarts.
+ */
+export function resolveJwtKeys(config: Pick<Config, 'jwt' | 'dataDir' | 'env'>): JwtKeys {
+  if (config.jwt.publicKey) {
+    return { algorithm: 'RS256', verifyKey: config.jwt.publicKey, signKey: config.jwt.privateKey };
+  }
+  if (config.jwt.secret) return { algorithm: 'HS256', verifyKey: config.jwt.secret, signKey: config.jwt.secret };
+  const file = path.join(config.dataDir, 'jwt-secret');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  const secret = fs.readFileSync(file, 'utf8').trim();
+  return { algorithm: 'HS256', verifyKey: secret, signKey: secret };
+}
+
+export interface TokenClaims {
+  sub: string;
+  tid?: string;
+  roles: Role[];
+}
+
+/** Signs a JWT with the configured key; `ttlSeconds` sets `exp`. */
+export function signToken(keys: JwtKeys, claims: TokenClaims, ttlSeconds: number): string {
+  if (!keys.signKey) throw new Error('JWT_PRIVATE_KEY is needed to sign RS256 tokens');
+  return jwt.sign({ ...claims }, keys.signKey, { algorithm: keys.algorithm, expiresIn: ttlSeconds });
+}
+
+/** An API key's secret: its brand and id (for lookup) and random bytes; stored only as a SHA-256 hash. */
+export function newApiKeySecret(brandId: string, keyId: string): { secret: string; hash: Buffer } {
+  const body = Buffer.concat([uuidBytes(brandId), uuidBytes(keyId), crypto.randomBytes(SECRET_BYTES)]);
+  const secret = API_KEY_PREFIX + body.toString('base64url');
+  return { secret, hash: sha256(secret) };
+}
+
+/** Turns a bearer token into a principal, or throws UNAUTHENTICATED. */
+export class Authenticator {
+  constructor(
+    private readonly keys: JwtKeys,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  async authenticate(authorization: string | undefined): Promise<Principal | null> {
+    if (authorization === undefined || authorization === '') return null;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw unauthenticated('Malformed Authorization header: expected "Bearer <token>".');
+    const token = match[1];
+    return token.startsWith(API_KEY_PREFIX) ? this.fromApiKey(token) : this.fromJwt(token);
+  }
+
+  private fromJwt(token: string): Principal {
+    let payload: jwt.JwtPayload | string;
+    try {
+      // The algorithm is fixed by configuration, never taken from the token:
+      // this rejects alg "none" and HS256 tokens signed with a public key.
+      payload = jwt.verify(token, this.keys.verifyKey, { algorithms: [this.keys.algorithm], clockTolerance: 5 });
+    } catch (error) {
+      const expired = error instanceof jwt.TokenExpiredError;
+      throw unauthenticated(expired ? 'The token has expired.' : 'The token is invalid.');
+    }
+    if (typeof payload === 'string') throw unauthenticated('The token is invalid.');
+    const { sub, tid, roles, exp } = payload as jwt.JwtPayload & { tid?: unknown; roles?: unknown };
+    if (typeof exp !== 'number') throw unauthenticated('The token has no expiry (exp).');
+    if (typeof sub !== 'string' || sub === '') throw unauthenticated('The token has no subject (sub).');
+    if (!Array.isArray(roles) || !roles.every(isRole)) {
+      throw unauthenticated('The token\'s "roles" must be an array of role names.');
+    }
+    const platformAdmin = roles.includes(Role.PLATFORM_ADMIN);
+    if (platformAdmin && tid !== undefined) throw unauthenticated('A platform-admin token must not name a brand (tid).');
+    if (!platformAdmin && !isUuid(tid)) throw unauthenticated('The token\'s brand (tid) must be a brand id.');
+    return new Principal(sub, platformAdmin ? null : (tid as string).toLowerCase(), roles, 'jwt');
+  }
+
+  private async fromApiKey(token: string): Promise<Principal> {
+    const body = Buffer.from(token.slice(API_KEY_PREFIX.length), 'base64url');
+    if (body.length !== 32 + SECRET_BYTES) throw unauthenticated('The API key is invalid.');
+    const brandId = bytesToUuid(body.subarray(0, 16));
+    const keyId = bytesToUuid(body.subarray(16, 32));
+    // Looked up inside the named brand's transaction, so RLS confines the
+    // search to that brand; the hash decides.
+    const rows: { roles: Role[] }[] = await inTenantTransaction(
+      this.dataSource,
+      { brandId, platformAdmin: false },
+      (m) =>
+        m.query(
+          `select roles from api_keys where tenant_id = $1 and id = $2 and secret_hash = $3 and revoked_at is null`,
+          [brandId, keyId, sha256(token)],
+        ),
+    ).catch((error) => {
+      if ((error as { extensions?: { code?: string } }).extensions?.code === 'UNAUTHENTICATED') return [];
+      throw error;
+    });
+    if (rows.length === 0) throw unauthenticated('The API key is invalid or has been revoked.');
+    return new Principal(`api-key:${keyId}`, brandId, rows[0].roles, 'api-key');
+  }
+}
+
+function sha256(text: string): Buffer {
+  return crypto.createHash('sha256').update(text).digest();
+}
+
+function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
+}
+
+function bytesToUuid(bytes: Buffer): string {
+  const h = bytes.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

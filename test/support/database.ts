@@ -1,0 +1,40 @@
+import crypto from 'node:crypto';
+import { Client } from 'pg';
+import { openDatabase, type Database } from '../../src/db/database';
+
+/** The database a suite runs on: a real PostgreSQL when TEST_DATABASE_URL is set, else embedded PGlite. */
+export const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
+
+/**
+ * A fresh database for one suite: a new database on the TEST_DATABASE_URL
+ * server (dropped on close), or an in-memory PGlite.
+ */
+export async function openTestDatabase(): Promise<Database & { url?: string }> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) {
+    return openDatabase({ databaseUrl: undefined, databasePoolSize: 1, dataDir: '' }, { embeddedDir: 'memory://' });
+  }
+  const name = `allied_test_${crypto.randomBytes(6).toString('hex')}`;
+  await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ databaseUrl: url.toString(), databasePoolSize: 10, dataDir: '' });
+  return {
+    ...database,
+    url: url.toString(),
+    async close() {
+      await database.close();
+      await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+async function withAdmin<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
