@@ -5,7 +5,16 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { execute, GraphQLError, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import {
+  execute,
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  specifiedRules,
+  validate,
+  type ExecutionArgs,
+  type GraphQLSchema,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -92,6 +101,8 @@ export async function startServer(config: Config, database: Database, logger: Lo
     schema,
     validationRules: rules.slice(specifiedRules.length),
     includeStacktraceInErrorResponses: false,
+    // The process entry owns signal handling: it drains this server, then closes the database.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => maskError(formatted, error).error,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
@@ -145,6 +156,16 @@ export async function startServer(config: Config, database: Database, logger: Lo
   };
 }
 
+/**
+ * A mutation operation is all or nothing: with any error it commits nothing
+ * and returns no data. (A failing non-null mutation field nulls the whole
+ * response, so a client could not tell which of several mutations had been
+ * stored; after a rollback it can simply retry.)
+ */
+function mutationFailed(operation: OperationTypeNode | undefined, result: { errors?: readonly unknown[] }): boolean {
+  return operation === OperationTypeNode.MUTATION && (result.errors?.length ?? 0) > 0;
+}
+
 /** Ends each operation's transaction before the response leaves: commit, then the response. */
 function operationTransaction(): ApolloServerPlugin<RequestContext> {
   return {
@@ -153,7 +174,13 @@ function operationTransaction(): ApolloServerPlugin<RequestContext> {
         async didEncounterErrors({ contextValue, errors }) {
           for (const error of errors) masked(error, contextValue.log);
         },
-        async willSendResponse({ contextValue, response }) {
+        async willSendResponse({ contextValue, response, operation }) {
+          const result = response.body.kind === 'single' ? response.body.singleResult : {};
+          if (mutationFailed(operation?.operation, result)) {
+            await contextValue.finish(false);
+            if (response.body.kind === 'single') response.body.singleResult.data = null;
+            return;
+          }
           try {
             await contextValue.finish(true);
           } catch (error) {
@@ -180,6 +207,11 @@ async function executeInTransaction(args: ExecutionArgs) {
   const ctx = args.contextValue as RequestContext;
   try {
     const result = await execute(args);
+    const operation = args.document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+    if (mutationFailed(operation?.kind === Kind.OPERATION_DEFINITION ? operation.operation : undefined, result)) {
+      await ctx.finish(false);
+      return { ...result, data: null };
+    }
     await ctx.finish(true);
     return result;
   } catch (error) {

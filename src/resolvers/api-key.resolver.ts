@@ -3,7 +3,6 @@ import { ApiKey, ApiKeyCreated } from '../schema/brand.types';
 import { services } from '../services';
 import type { RequestContext } from '../tenancy/context';
 import { Role } from '../tenancy/roles';
-import { Mutates } from './guards';
 
 @Resolver()
 export class ApiKeyResolver {
@@ -15,7 +14,6 @@ export class ApiKeyResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ApiKeyCreated)
-  @Mutates()
   async createApiKey(
     @Ctx() ctx: RequestContext,
     @Arg('name') name: string,
@@ -27,7 +25,6 @@ export class ApiKeyResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Boolean)
-  @Mutates()
   revokeApiKey(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
     return services.apiKeys.revoke(ctx, id);
   }

@@ -1,15 +1,13 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { Brand, BrandKind, BrandProfile, BrandProfileConnection, CreateBrandInput, UpdateBrandInput } from '../schema/brand.types';
 import { badInput } from '../errors';
 import { services } from '../services';
+import { ConnectionArgs } from '../schema/connection';
 import type { RequestContext } from '../tenancy/context';
 import { Role } from '../tenancy/roles';
-import { Mutates } from './guards';
 
 @ArgsType()
-class BrandsArgs {
-  @Field(() => Int, { defaultValue: 20 }) first!: number;
-  @Field(() => String, { nullable: true }) after?: string | null;
+class BrandsArgs extends ConnectionArgs {
   @Field(() => BrandKind, { nullable: true }) kind?: BrandKind | null;
   @Field(() => String, { nullable: true }) search?: string | null;
 }
@@ -35,14 +33,12 @@ export class BrandResolver {
 
   @Authorized(Role.PLATFORM_ADMIN)
   @Mutation(() => Brand)
-  @Mutates()
   createBrand(@Ctx() ctx: RequestContext, @Arg('input') input: CreateBrandInput) {
     return services.brands.create(ctx, input);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Brand)
-  @Mutates()
   updateBrand(@Ctx() ctx: RequestContext, @Arg('input') input: UpdateBrandInput) {
     return services.brands.updateOwn(ctx, input);
   }

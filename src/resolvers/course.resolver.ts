@@ -1,17 +1,15 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { CourseEntity } from '../entities';
 import { BrandProfile } from '../schema/brand.types';
 import { Money } from '../schema/common.types';
 import { Course, CourseConnection, CourseFilter, CreateCourseInput, UpdateCourseInput } from '../schema/course.types';
 import { services } from '../services';
+import { ConnectionArgs } from '../schema/connection';
 import type { RequestContext } from '../tenancy/context';
 import { Role } from '../tenancy/roles';
-import { Mutates } from './guards';
 
 @ArgsType()
-class CoursesArgs {
-  @Field(() => Int, { defaultValue: 20 }) first!: number;
-  @Field(() => String, { nullable: true }) after?: string | null;
+class CoursesArgs extends ConnectionArgs {
   @Field(() => CourseFilter, { nullable: true }) filter?: CourseFilter | null;
 }
 
@@ -31,14 +29,12 @@ export class CourseResolver {
 
   @Authorized(Role.EDITOR)
   @Mutation(() => Course)
-  @Mutates()
   createCourse(@Ctx() ctx: RequestContext, @Arg('input') input: CreateCourseInput) {
     return services.courses.create(ctx, input);
   }
 
   @Authorized(Role.EDITOR)
   @Mutation(() => Course)
-  @Mutates()
   updateCourse(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('input') input: UpdateCourseInput) {
     return services.courses.update(ctx, id, input);
   }

@@ -1,4 +1,4 @@
-import { createMethodMiddlewareDecorator, type AuthChecker } from 'type-graphql';
+import type { AuthChecker } from 'type-graphql';
 import { forbidden } from '../errors';
 import type { RequestContext } from '../tenancy/context';
 import type { Role } from '../tenancy/roles';
@@ -14,12 +14,3 @@ export const authChecker: AuthChecker<RequestContext, Role> = ({ context }, role
   }
   return true;
 };
-
-/**
- * Marks a mutation: it runs inside a savepoint of the operation's
- * transaction, so a failing mutation undoes its own writes and nothing else,
- * and the mutations before it in the same operation still commit.
- */
-export function Mutates() {
-  return createMethodMiddlewareDecorator<RequestContext>(({ context }, next) => context.savepoint(next));
-}

@@ -1,13 +1,12 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Query, Resolver } from 'type-graphql';
 import { Learner, LearnerConnection } from '../schema/learner.types';
 import { services } from '../services';
+import { ConnectionArgs } from '../schema/connection';
 import type { RequestContext } from '../tenancy/context';
 import { Role } from '../tenancy/roles';
 
 @ArgsType()
-class LearnersArgs {
-  @Field(() => Int, { defaultValue: 20 }) first!: number;
-  @Field(() => String, { nullable: true }) after?: string | null;
+class LearnersArgs extends ConnectionArgs {
   @Field(() => String, { nullable: true }) segment?: string | null;
 }
 

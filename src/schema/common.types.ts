@@ -1,4 +1,4 @@
-import { IsISO4217CurrencyCode, Min } from 'class-validator';
+import { IsISO4217CurrencyCode, Matches, Min } from 'class-validator';
 import { Field, ID, InputType, InterfaceType, ObjectType } from 'type-graphql';
 import { SafeIntScalar } from './scalars';
 import { nodeTypeName } from './node-types';
@@ -27,6 +27,7 @@ export class MoneyInput {
   amountMinor!: number;
 
   @Field()
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code such as USD, EUR or CNY' })
   @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code such as USD, EUR or CNY' })
   currency!: string;
 }

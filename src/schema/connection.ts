@@ -1,5 +1,6 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
 import type { ClassType } from 'type-graphql';
+import { DEFAULT_PAGE } from '../services/pagination';
 import { PageInfo } from './common.types';
 
 /** `<Name>Edge` and `<Name>Connection` for a node type, shaped as the contract's Relay connections. */
@@ -18,4 +19,12 @@ export function connectionTypes<T extends object>(name: string, node: ClassType<
   }
 
   return { Edge, Connection };
+}
+
+
+/** `first` / `after` as the contract declares them; an explicit null `first` means the default. */
+@ArgsType()
+export class ConnectionArgs {
+  @Field(() => Int, { nullable: true, defaultValue: DEFAULT_PAGE }) first?: number | null;
+  @Field(() => String, { nullable: true }) after?: string | null;
 }

@@ -2,9 +2,10 @@ import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { badInput } from '../errors';
 
 export const MAX_PAGE = 100;
+export const DEFAULT_PAGE = 20;
 
 export interface PageArgs {
-  first: number;
+  first?: number | null;
   after?: string | null;
 }
 
@@ -27,7 +28,8 @@ export interface SortKey<T> {
   of: (row: T) => string;
 }
 
-export function checkFirst(first: number): number {
+export function checkFirst(requested: number | null | undefined): number {
+  const first = requested ?? DEFAULT_PAGE;
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) {
     throw badInput(`first must be between 0 and ${MAX_PAGE}.`);
   }

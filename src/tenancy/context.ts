@@ -43,11 +43,6 @@ export class RequestContext {
     return this.transaction().then((tx) => tx.manager);
   }
 
-  /** Runs one mutation so that its failure undoes only its own writes. */
-  async savepoint<T>(fn: () => Promise<T>): Promise<T> {
-    return (await this.transaction()).savepoint(fn);
-  }
-
   /** A per-request DataLoader, created on first use under `key`. */
   loader<K, V>(key: string, batch: (keys: readonly K[]) => Promise<(V | Error)[]>): DataLoader<K, V> {
     let loader = this.loaders.get(key) as DataLoader<K, V> | undefined;

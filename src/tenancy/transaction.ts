@@ -13,8 +13,6 @@ export interface TenantScope {
  * set transaction-locally, so nothing survives onto the pooled connection.
  */
 export class TenantTransaction {
-  private savepoints = 0;
-
   private constructor(private readonly runner: QueryRunner) {}
 
   static async open(dataSource: DataSource, scope: TenantScope): Promise<TenantTransaction> {
@@ -42,20 +40,6 @@ export class TenantTransaction {
 
   get manager(): EntityManager {
     return this.runner.manager;
-  }
-
-  /** Runs `fn` so that its failure undoes only its own writes (one GraphQL mutation field). */
-  async savepoint<T>(fn: () => Promise<T>): Promise<T> {
-    const name = `m${++this.savepoints}`;
-    await this.runner.query(`savepoint ${name}`);
-    try {
-      const result = await fn();
-      await this.runner.query(`release savepoint ${name}`);
-      return result;
-    } catch (error) {
-      await this.runner.query(`rollback to savepoint ${name}`);
-      throw error;
-    }
   }
 
   async commit(): Promise<void> {
