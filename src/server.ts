@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -46,6 +47,8 @@ export async function startServer(config: Config, database: Database, logger: Lo
 
   const app = express();
   app.disable('x-powered-by');
+  // GraphQL responses are per-caller and rarely repeat; hashing each for an ETag is wasted work.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   const httpServer = http.createServer(app);
 
@@ -62,6 +65,7 @@ export async function startServer(config: Config, database: Database, logger: Lo
     else res.status(503).json({ status: 'unavailable', reason: ready });
   });
 
+  const releasing = new PendingWork();
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const wsServerCleanup = useServer(
     {
@@ -105,6 +109,8 @@ export async function startServer(config: Config, database: Database, logger: Lo
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => maskError(formatted, error).error,
     plugins: [
+      // Allied sets no cache hints; the default plugin would still hook every field.
+      ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
       { async serverWillStart() { return { async drainServer() { await wsServerCleanup.dispose(); } }; } },
       operationTransaction(),
@@ -128,8 +134,9 @@ export async function startServer(config: Config, database: Database, logger: Lo
           throw error;
         }
         const ctx = new RequestContext(database.dataSource, principal, id, log);
-        // A client that goes away mid-operation: release the transaction.
-        res.once('close', () => void ctx.finish(false).catch(() => undefined));
+        // A client that goes away mid-operation: release the transaction (a
+        // no-op once the response has been sent, as the transaction is over).
+        res.once('close', () => releasing.track(ctx.finish(false)));
         return ctx;
       },
     }),
@@ -149,8 +156,10 @@ export async function startServer(config: Config, database: Database, logger: Lo
     port,
     httpServer,
     stop() {
-      // Drains HTTP (in-flight requests finish, new ones are refused) and closes WebSockets.
-      stopping ??= apollo.stop();
+      // Drains HTTP (in-flight requests finish, new ones are refused) and
+      // closes WebSockets; then waits for transactions of clients that hung
+      // up, so the database is never closed under a running statement.
+      stopping ??= apollo.stop().then(() => releasing.settled());
       return stopping;
     },
   };
@@ -164,6 +173,20 @@ export async function startServer(config: Config, database: Database, logger: Lo
  */
 function mutationFailed(operation: OperationTypeNode | undefined, result: { errors?: readonly unknown[] }): boolean {
   return operation === OperationTypeNode.MUTATION && (result.errors?.length ?? 0) > 0;
+}
+
+/** Promises to wait for before shutting down. */
+class PendingWork {
+  private readonly pending = new Set<Promise<unknown>>();
+
+  track(work: Promise<unknown>): void {
+    const settled = work.catch(() => undefined).finally(() => this.pending.delete(settled));
+    this.pending.add(settled);
+  }
+
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
 }
 
 /** Ends each operation's transaction before the response leaves: commit, then the response. */

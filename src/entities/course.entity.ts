@@ -17,4 +17,9 @@ export class CourseEntity {
   createdAt!: Date;
   @Column({ name: 'updated_at', type: 'timestamptz', precision: 3, insert: false })
   updatedAt!: Date;
+
+  /** The price as the API shows it (integer minor units and currency). */
+  get price(): { amountMinor: number; currency: string } {
+    return { amountMinor: this.priceMinor, currency: this.currency };
+  }
 }

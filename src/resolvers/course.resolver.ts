@@ -1,7 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { CourseEntity } from '../entities';
 import { BrandProfile } from '../schema/brand.types';
-import { Money } from '../schema/common.types';
 import { Course, CourseConnection, CourseFilter, CreateCourseInput, UpdateCourseInput } from '../schema/course.types';
 import { services } from '../services';
 import { ConnectionArgs } from '../schema/connection';
@@ -42,10 +41,5 @@ export class CourseResolver {
   @FieldResolver(() => BrandProfile)
   owner(@Root() course: CourseEntity, @Ctx() ctx: RequestContext) {
     return services.brands.profiles(ctx).load(course.tenantId);
-  }
-
-  @FieldResolver(() => Money)
-  price(@Root() course: CourseEntity): Money {
-    return { amountMinor: course.priceMinor, currency: course.currency };
   }
 }

@@ -1,6 +1,6 @@
 import { ArrayMaxSize, IsOptional, Length, MaxLength, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { MoneyInput, Node } from './common.types';
+import { Money, MoneyInput, Node } from './common.types';
 import { connectionTypes } from './connection';
 import { DateTimeScalar } from './scalars';
 import { IsNotBlank } from './validators';
@@ -34,10 +34,11 @@ registerEnumType(CatalogScope, { name: 'CatalogScope' });
 
 export const MAX_TOPICS = 20;
 
-/** Fields resolved by CourseResolver: owner, price. */
+/** `owner` is resolved by CourseResolver. */
 @ObjectType({ implements: Node })
 export class Course extends Node {
   @Field() title!: string;
+  @Field(() => Money) price!: Money;
   @Field(() => String, { nullable: true }) description!: string | null;
   @Field(() => [String]) topics!: string[];
   @Field(() => CourseLevel) level!: CourseLevel;

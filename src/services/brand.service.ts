@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import { In } from 'typeorm';
 import { BrandEntity } from '../entities';
+import { BRAND_COLUMNS, brandFromRow } from '../entities/rows';
 import { conflict, notFound, pgCode, PG } from '../errors';
 import type { BrandKind, CreateBrandInput, UpdateBrandInput } from '../schema/brand.types';
 import type { RequestContext } from '../tenancy/context';
@@ -41,10 +41,12 @@ export class BrandService {
     if (input.name != null) changes.name = input.name.trim();
     if (input.description !== undefined) changes.description = input.description;
     if (input.resources != null) changes.resources = input.resources;
-    if (Object.keys(changes).length > 0) {
-      await manager.update(BrandEntity, { id: ctx.brandId }, { ...changes, updatedAt: new Date() });
-    }
-    return this.own(ctx);
+    if (Object.keys(changes).length === 0) return this.own(ctx);
+    await manager.update(BrandEntity, { id: ctx.brandId }, { ...changes, updatedAt: new Date() });
+    // The request's copy of its own brand was read when the transaction opened.
+    const fresh = await manager.findOneByOrFail(BrandEntity, { id: ctx.brandId });
+    this.profiles(ctx).clear(fresh.id).prime(fresh.id, fresh);
+    return fresh;
   }
 
   /** The caller's brand. */
@@ -62,28 +64,49 @@ export class BrandService {
 
   /** Public profiles, by name, optionally of one kind and matching a name search. */
   async list(ctx: RequestContext, args: BrandListArgs): Promise<Page<BrandEntity>> {
-    const manager = await ctx.manager();
-    const query = manager.createQueryBuilder(BrandEntity, 'b');
-    if (args.kind) query.andWhere('b.kind = :kind', { kind: args.kind });
-    if (args.search) query.andWhere('b.name ilike :search', { search: containsPattern(args.search) });
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (args.kind) {
+      params.push(args.kind);
+      where.push(`b.kind = $${params.length}`);
+    }
+    if (args.search) {
+      params.push(containsPattern(args.search));
+      where.push(`b.name ilike $${params.length}`);
+    }
     return paginate(
-      'brands',
-      query,
+      await ctx.manager(),
+      {
+        list: 'brands',
+        select: BRAND_COLUMNS.replace(/(\w+)/g, 'b.$1'),
+        from: 'brands b',
+        where,
+        params,
+        keys: [
+          { sql: 'lower(b.name)', type: 'text', of: (b) => b.name.toLowerCase() },
+          { sql: 'b.id', type: 'uuid', of: (b) => b.id },
+        ],
+        direction: 'ASC',
+        map: (row) => brandFromRow(row),
+      },
       args,
-      [
-        { sql: 'lower(b.name)', cast: 'text', of: (b) => b.name.toLowerCase() },
-        { sql: 'b.id', cast: 'uuid', of: (b) => b.id },
-      ],
-      'ASC',
     );
   }
 
-  /** Brand profiles by id, batched per request. */
+  /** Brand profiles by id, batched per request; the caller's own brand costs no query. */
   profiles(ctx: RequestContext) {
     return ctx.loader<string, BrandEntity | null>('brand.profiles', async (ids) => {
-      const manager = await ctx.manager();
-      const rows = await manager.findBy(BrandEntity, { id: In([...ids]) });
-      const byId = new Map(rows.map((b) => [b.id, b]));
+      const own = ctx.caller.brandId ? await ctx.ownBrand() : null;
+      const byId = new Map<string, BrandEntity>(own ? [[own.id, own]] : []);
+      const others = ids.filter((id) => !byId.has(id));
+      if (others.length > 0) {
+        const manager = await ctx.manager();
+        const rows: Record<string, unknown>[] = await manager.query(
+          `select ${BRAND_COLUMNS} from brands where id = any($1::uuid[])`,
+          [others],
+        );
+        for (const row of rows) byId.set(row.id as string, brandFromRow(row));
+      }
       return ids.map((id) => byId.get(id) ?? null);
     });
   }

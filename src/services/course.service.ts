@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
-import { In } from 'typeorm';
 import { CourseEntity } from '../entities';
+import { COURSE_COLUMNS, courseFromRow } from '../entities/rows';
 import { notFound } from '../errors';
 import type { CourseFilter, CreateCourseInput, UpdateCourseInput } from '../schema/course.types';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
-import { containsPattern, emptyPage, paginate, type Page, type PageArgs } from './pagination';
+import { containsPattern, emptyPage, newestFirst, paginate, type Page, type PageArgs } from './pagination';
 
 const dedupe = (topics: string[]) => [...new Set(topics.map((t) => t.trim()))];
 
@@ -62,24 +62,27 @@ export class CourseService {
     const filter = args.filter ?? {};
     // No alliance is visible until alliances exist, so an alliance filter matches nothing.
     if (filter.allianceId != null) return emptyPage();
-    const manager = await ctx.manager();
-    const query = manager.createQueryBuilder(CourseEntity, 'c').where('c.tenant_id = :tenant', { tenant: ctx.brandId });
-    if (filter.status) query.andWhere('c.status = :status', { status: filter.status });
-    if (filter.topic) query.andWhere(':topic = any(c.topics)', { topic: filter.topic });
-    if (filter.search) {
-      query.andWhere('(c.title ilike :search or c.description ilike :search)', {
-        search: containsPattern(filter.search),
-      });
-    }
+    const params: unknown[] = [ctx.brandId];
+    const where = ['c.tenant_id = $1'];
+    const add = (sql: (n: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (filter.status) add((p) => `c.status = ${p}`, filter.status);
+    if (filter.topic) add((p) => `${p} = any(c.topics)`, filter.topic);
+    if (filter.search) add((p) => `(c.title ilike ${p} or c.description ilike ${p})`, containsPattern(filter.search));
     return paginate(
-      'courses',
-      query,
+      await ctx.manager(),
+      {
+        list: 'courses',
+        select: COURSE_COLUMNS,
+        from: 'courses c',
+        where,
+        params,
+        ...newestFirst('c'),
+        map: courseFromRow,
+      },
       args,
-      [
-        { sql: 'c.created_at', cast: 'timestamptz', of: (c) => c.createdAt.toISOString() },
-        { sql: 'c.id', cast: 'uuid', of: (c) => c.id },
-      ],
-      'DESC',
     );
   }
 
@@ -91,8 +94,11 @@ export class CourseService {
   private byId(ctx: RequestContext) {
     return ctx.loader<string, CourseEntity | null>('course.byId', async (ids) => {
       const manager = await ctx.manager();
-      const rows = await manager.findBy(CourseEntity, { tenantId: ctx.brandId, id: In([...ids]) });
-      const byId = new Map(rows.map((c) => [c.id, c]));
+      const rows: Record<string, unknown>[] = await manager.query(
+        `select ${COURSE_COLUMNS} from courses c where c.tenant_id = $1 and c.id = any($2::uuid[])`,
+        [ctx.brandId, ids],
+      );
+      const byId = new Map(rows.map((row) => [row.id as string, courseFromRow(row)]));
       return ids.map((id) => byId.get(id) ?? null);
     });
   }

@@ -1,8 +1,9 @@
 import { LearnerEntity } from '../entities';
+import { LEARNER_COLUMNS, learnerFromRow } from '../entities/rows';
 import { badInput } from '../errors';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
-import { paginate, type Page, type PageArgs } from './pagination';
+import { newestFirst, paginate, type Page, type PageArgs } from './pagination';
 
 /** The caller's learners (created by ingested events). Never visible to another brand. */
 export class LearnerService {
@@ -15,18 +16,24 @@ export class LearnerService {
   }
 
   async list(ctx: RequestContext, args: PageArgs & { segment?: string | null }): Promise<Page<LearnerEntity>> {
-    const manager = await ctx.manager();
-    const query = manager.createQueryBuilder(LearnerEntity, 'l').where('l.tenant_id = :tenant', { tenant: ctx.brandId });
-    if (args.segment != null) query.andWhere('l.segment = :segment', { segment: args.segment });
+    const params: unknown[] = [ctx.brandId];
+    const where = ['l.tenant_id = $1'];
+    if (args.segment != null) {
+      params.push(args.segment);
+      where.push(`l.segment = $${params.length}`);
+    }
     return paginate(
-      'learners',
-      query,
+      await ctx.manager(),
+      {
+        list: 'learners',
+        select: LEARNER_COLUMNS,
+        from: 'learners l',
+        where,
+        params,
+        ...newestFirst('l'),
+        map: learnerFromRow,
+      },
       args,
-      [
-        { sql: 'l.created_at', cast: 'timestamptz', of: (l) => l.createdAt.toISOString() },
-        { sql: 'l.id', cast: 'uuid', of: (l) => l.id },
-      ],
-      'DESC',
     );
   }
 }

@@ -1,4 +1,4 @@
-import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { badInput } from '../errors';
 
 export const MAX_PAGE = 100;
@@ -11,21 +11,43 @@ export interface PageArgs {
 
 export interface Edge<T> {
   node: T;
-  cursor: string;
+  readonly cursor: string;
 }
 
 /** A Relay connection; `totalCount` is counted only when a client asks for it. */
 export interface Page<T> {
   edges: Edge<T>[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: { hasNextPage: boolean; readonly endCursor: string | null };
   readonly totalCount: Promise<number>;
 }
 
-/** One column of a keyset ordering: the SQL expression and how to read it off a row. */
+/** One column of a keyset ordering: its SQL, its type for the cursor's value, and how to read it off a node. */
 export interface SortKey<T> {
   sql: string;
-  cast: string;
-  of: (row: T) => string;
+  type: 'text' | 'uuid' | 'timestamptz';
+  of: (node: T) => string;
+}
+
+/** A filtered list to page through, in plain SQL with positional parameters. */
+export interface ListQuery<T> {
+  /** Names the list inside its cursors, so a cursor of one list is refused by another. */
+  list: string;
+  select: string;
+  from: string;
+  where: string[];
+  params: unknown[];
+  keys: SortKey<T>[];
+  direction: 'ASC' | 'DESC';
+  map: (row: Record<string, unknown>) => T;
+}
+
+/** The usual order of a tenant's rows: newest first, ties broken by id. */
+export function newestFirst<T extends { createdAt: Date; id: string }>(alias: string) {
+  const keys: SortKey<T>[] = [
+    { sql: `${alias}.created_at`, type: 'timestamptz', of: (row) => row.createdAt.toISOString() },
+    { sql: `${alias}.id`, type: 'uuid', of: (row) => row.id },
+  ];
+  return { keys, direction: 'DESC' as const };
 }
 
 export function checkFirst(requested: number | null | undefined): number {
@@ -63,38 +85,54 @@ export function emptyPage<T>(): Page<T> {
 }
 
 /**
- * Keyset pagination over `query` (already filtered), ordered by `keys` in one
- * direction. The last key must be unique (the id), so the order is total.
+ * Keyset pagination: rows after the cursor in the keys' order. The last key
+ * must be unique (the id), so the order is total and pages never overlap.
+ * Cursors are encoded only when a client reads them.
  */
-export async function paginate<T extends ObjectLiteral>(
-  list: string,
-  query: SelectQueryBuilder<T>,
-  args: PageArgs,
-  keys: SortKey<T>[],
-  direction: 'ASC' | 'DESC',
-): Promise<Page<T>> {
+export async function paginate<T>(manager: EntityManager, query: ListQuery<T>, args: PageArgs): Promise<Page<T>> {
   const first = checkFirst(args.first);
-  const counted = query.clone();
-  const page = query.clone();
+  const where = [...query.where];
+  const params = [...query.params];
   if (args.after) {
-    const values = decodeCursor(list, args.after, keys.length);
-    const op = direction === 'ASC' ? '>' : '<';
-    const params: Record<string, string> = {};
-    const placeholders = keys.map((k, i) => {
-      params[`after${i}`] = values[i];
-      return `cast(:after${i} as ${k.cast})`;
+    const values = decodeCursor(query.list, args.after, query.keys.length);
+    const placeholders = query.keys.map((k, i) => {
+      params.push(values[i]);
+      return `$${params.length}::${k.type}`;
     });
-    page.andWhere(`(${keys.map((k) => k.sql).join(', ')}) ${op} (${placeholders.join(', ')})`, params);
+    const op = query.direction === 'ASC' ? '>' : '<';
+    where.push(`(${query.keys.map((k) => k.sql).join(', ')}) ${op} (${placeholders.join(', ')})`);
   }
-  keys.forEach((k, i) => (i === 0 ? page.orderBy(k.sql, direction) : page.addOrderBy(k.sql, direction)));
-  const rows = first === 0 ? [] : await page.limit(first + 1).getMany();
-  const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor(list, keys.map((k) => k.of(node))) }));
+  const filter = where.length ? `where ${where.join(' and ')}` : '';
+  const order = query.keys.map((k) => `${k.sql} ${query.direction}`).join(', ');
+  const rows: Record<string, unknown>[] =
+    first === 0
+      ? []
+      : await manager.query(`select ${query.select} from ${query.from} ${filter} order by ${order} limit ${first + 1}`, params);
+  const cursorOf = (node: T) => encodeCursor(query.list, query.keys.map((k) => k.of(node)));
+  const edges = rows.slice(0, first).map((row) => {
+    const node = query.map(row);
+    return {
+      node,
+      get cursor() {
+        return cursorOf(node);
+      },
+    };
+  });
   let total: Promise<number> | undefined;
+  const countFilter = query.where.length ? `where ${query.where.join(' and ')}` : '';
   return {
     edges,
-    pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      get endCursor() {
+        return edges.length ? edges[edges.length - 1].cursor : null;
+      },
+    },
     get totalCount() {
-      return (total ??= counted.getCount());
+      total ??= manager
+        .query(`select count(*)::int as n from ${query.from} ${countFilter}`, query.params)
+        .then((r: { n: number }[]) => r[0].n);
+      return total;
     },
   };
 }

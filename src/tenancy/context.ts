@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { BrandEntity } from '../entities';
 import { forbidden, unauthenticated } from '../errors';
 import type { Principal } from './principal';
 import { TenantTransaction } from './transaction';
@@ -41,6 +42,11 @@ export class RequestContext {
   /** The entity manager of this operation's tenant transaction. */
   manager(): Promise<EntityManager> {
     return this.transaction().then((tx) => tx.manager);
+  }
+
+  /** The caller's own brand as it was when the transaction opened (null for platform admins). */
+  ownBrand(): Promise<BrandEntity | null> {
+    return this.transaction().then((tx) => tx.ownBrand);
   }
 
   /** A per-request DataLoader, created on first use under `key`. */

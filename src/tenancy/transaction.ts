@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../db/data-source';
+import type { BrandEntity } from '../entities';
+import { brandFromRow } from '../entities/rows';
 import { unauthenticated } from '../errors';
 
 /** What a transaction may see: one brand's rows, or none (platform admin). */
@@ -13,7 +15,11 @@ export interface TenantScope {
  * set transaction-locally, so nothing survives onto the pooled connection.
  */
 export class TenantTransaction {
-  private constructor(private readonly runner: QueryRunner) {}
+  private constructor(
+    private readonly runner: QueryRunner,
+    /** The tenant's own brand, read by the statement that opened the transaction. */
+    readonly ownBrand: BrandEntity | null,
+  ) {}
 
   static async open(dataSource: DataSource, scope: TenantScope): Promise<TenantTransaction> {
     const runner = dataSource.createQueryRunner();
@@ -22,16 +28,20 @@ export class TenantTransaction {
     try {
       await runner.startTransaction();
       // One round trip: drop to the role that owns nothing and has no BYPASSRLS,
-      // set the tenant, and confirm the credential's brand still exists.
+      // set the tenant, and read the credential's brand (which must still
+      // exist; most operations show it, e.g. as a course's owner).
       const [row] = await runner.query(
         `select set_config('role', $1, true) as role,
                 set_config('app.tenant_id', $2, true) as tenant,
                 set_config('app.platform_admin', $3, true) as admin,
-                ($2 = '' or exists (select 1 from brands where id = nullif($2, '')::uuid)) as brand_exists`,
+                b.id as brand_id, b.slug as brand_slug, b.name as brand_name, b.kind as brand_kind,
+                b.description as brand_description, b.resources as brand_resources,
+                b.created_at as brand_created_at, b.updated_at as brand_updated_at
+         from (select 1) as one left join brands b on b.id = nullif($2, '')::uuid`,
         [APP_ROLE, scope.brandId ?? '', scope.platformAdmin ? 'on' : 'off'],
       );
-      if (!row.brand_exists) throw unauthenticated("The credential's brand does not exist.");
-      return new TenantTransaction(runner);
+      if (scope.brandId && !row.brand_id) throw unauthenticated("The credential's brand does not exist.");
+      return new TenantTransaction(runner, row.brand_id ? brandFromRow(row, 'brand_') : null);
     } catch (error) {
       await TenantTransaction.abandon(runner);
       throw error;

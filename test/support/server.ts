@@ -4,12 +4,12 @@ import { loadConfig, type Config } from '../../src/config';
 import type { Database } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
 import { startServer, type RunningServer } from '../../src/server';
-import { signToken, type JwtKeys } from '../../src/tenancy/credentials';
+import { hmacKeys, signToken } from '../../src/tenancy/credentials';
 import { Role } from '../../src/tenancy/roles';
 import { openTestDatabase } from './database';
 
 export const TEST_JWT_SECRET = 'allied-test-secret-0123456789-abcdefghij';
-export const testKeys: JwtKeys = { algorithm: 'HS256', verifyKey: TEST_JWT_SECRET, signKey: TEST_JWT_SECRET };
+export const testKeys = hmacKeys(TEST_JWT_SECRET);
 
 export interface GqlResult<T = any> {
   status: number;

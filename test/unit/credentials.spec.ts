@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import type { DataSource } from 'typeorm';
-import { Authenticator, resolveJwtKeys, signToken, type JwtKeys } from '../../src/tenancy/credentials';
+import { Authenticator, hmacKeys, resolveJwtKeys, signToken } from '../../src/tenancy/credentials';
 import { Role } from '../../src/tenancy/roles';
 
 const SECRET = 'unit-test-secret-0123456789abcdefghijklmnop';
 const BRAND = '3f1c2d3e-9a8b-4c1d-9e2f-3a4b5c6d7e8f';
-const hsKeys: JwtKeys = { algorithm: 'HS256', verifyKey: SECRET, signKey: SECRET };
+const hsKeys = hmacKeys(SECRET);
 const noDatabase = null as unknown as DataSource;
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -105,8 +105,8 @@ describe('development JWT secret', () => {
     try {
       const first = resolveJwtKeys({ env: 'development', dataDir, jwt: {} });
       const second = resolveJwtKeys({ env: 'development', dataDir, jwt: {} });
-      expect(first.verifyKey).toBe(second.verifyKey);
-      expect(String(first.verifyKey).length).toBeGreaterThanOrEqual(32);
+      expect(first.verifyKey.equals(second.verifyKey)).toBe(true);
+      expect(first.verifyKey.symmetricKeySize).toBeGreaterThanOrEqual(32);
       expect(fs.statSync(path.join(dataDir, 'jwt-secret')).mode & 0o777).toBe(0o600);
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });

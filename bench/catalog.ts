@@ -1,0 +1,461 @@
+/**
+ * Catalog benchmark: a brand's catalog page (`courses(first: 50)` with price
+ * and owner) served by the real Allied server, against the floor of the same
+ * SQL statements issued straight through the `pg` driver.
+ *
+ * For each database (embedded PGlite; PostgreSQL when BENCH_DATABASE_URL is
+ * set) it seeds two brands of 200 courses each, loads the server with
+ * autocannon, then drives the statements the server issued for one such
+ * request at the same concurrency for the same time. The numbers go into the
+ * `## catalog` section of bench/RESULTS.md.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/catalog.js
+ *
+ * Environment: BENCH_DATABASE_URL (a PostgreSQL server on which a throwaway
+ * database is created and dropped), BENCH_DURATION (seconds, default 20),
+ * BENCH_CONNECTIONS (default 32), BENCH_WARMUP (seconds, default 5),
+ * BENCH_EMBEDDED=0 to skip the embedded database.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { loadConfig, type Config } from '../src/config';
+import { openDatabase, type Database } from '../src/db/database';
+import { createLogger } from '../src/logger';
+import { startServer, type RunningServer } from '../src/server';
+import { resolveJwtKeys, signToken, type JwtKeys } from '../src/tenancy/credentials';
+import { Role } from '../src/tenancy/roles';
+
+const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
+const COURSES_PER_BRAND = 200;
+const PAGE = 50;
+const CATALOG_QUERY = `{ courses(first: ${PAGE}) { edges { node { id title price { amountMinor currency } owner { name } } } } }`;
+
+const duration = positiveInt('BENCH_DURATION', 20);
+const connections = positiveInt('BENCH_CONNECTIONS', 32);
+const warmup = nonNegativeInt('BENCH_WARMUP', 5);
+const postgresUrl = process.env.BENCH_DATABASE_URL || undefined;
+const runEmbedded = !/^(0|false|no|off)$/i.test(process.env.BENCH_EMBEDDED ?? '');
+
+const RESULTS_FILE = path.resolve(__dirname, '..', '..', 'bench', 'RESULTS.md');
+
+interface Statement {
+  text: string;
+  values?: unknown[];
+}
+
+interface Load {
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  /** Failed, non-2xx, timed-out or wrong-body responses (server), failed iterations (floor). */
+  failures: number;
+}
+
+interface Outcome {
+  database: string;
+  version: string;
+  poolSize: number;
+  server: Load;
+  floor: Load;
+  statements: Statement[];
+}
+
+async function main(): Promise<void> {
+  // The server runs as it does in production (Apollo and Express read NODE_ENV themselves).
+  process.env.NODE_ENV ??= 'production';
+  const outcomes: Outcome[] = [];
+  if (runEmbedded) outcomes.push(await measure('embedded'));
+  if (postgresUrl) outcomes.push(await measure('postgres'));
+  else console.log('BENCH_DATABASE_URL is not set: PostgreSQL is skipped.');
+  if (outcomes.length === 0) throw new Error('Nothing to measure: BENCH_EMBEDDED=0 and no BENCH_DATABASE_URL.');
+  writeResults(outcomes);
+  console.log(`\n${table(outcomes)}\nWritten to ${path.relative(process.cwd(), RESULTS_FILE)}.`);
+}
+
+/** One database, end to end: open, serve, seed, load the server, run the floor, close. */
+async function measure(kind: 'embedded' | 'postgres'): Promise<Outcome> {
+  console.log(`\n== ${kind}`);
+  const store = await openStore(kind);
+  let server: RunningServer | undefined;
+  let floorPool: pg.Pool | undefined;
+  try {
+    const { config, database } = store;
+    server = await startServer(config, database, createLogger(config.logLevel));
+    const keys = resolveJwtKeys(config);
+    const api = new Api(server.url);
+
+    const owner = await seed(api, keys);
+    const { body, statements } = await verify(api, owner);
+    console.log(`statements per request (${statements.length}):`);
+    for (const s of statements) console.log(`  ${oneLine(s.text)}  ${JSON.stringify(s.values ?? [])}`);
+
+    const serverLoad = await loadServer(server.url, owner, body);
+    console.log(`server: ${describe(serverLoad)}`);
+
+    const url = (database.dataSource.options as { url?: string }).url as string;
+    const poolSize = kind === 'embedded' ? 1 : config.databasePoolSize;
+    floorPool = new pg.Pool({ connectionString: url, max: poolSize });
+    const [{ version }] = (await floorPool.query<{ version: string }>('select version()')).rows;
+    const floorLoad = await loadFloor(floorPool, statements);
+    console.log(`floor:  ${describe(floorLoad)}`);
+    console.log(`floor ÷ server: ${(floorLoad.perSecond / serverLoad.perSecond).toFixed(2)}`);
+
+    return { database: kind, version, poolSize, server: serverLoad, floor: floorLoad, statements };
+  } finally {
+    await server?.stop();
+    await floorPool?.end();
+    await store.close();
+  }
+}
+
+interface Store {
+  config: Config;
+  database: Database;
+  close(): Promise<void>;
+}
+
+/** A fresh database with Allied's schema: PGlite in a temporary folder, or a new database on the PostgreSQL server. */
+async function openStore(kind: 'embedded' | 'postgres'): Promise<Store> {
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    JWT_SECRET,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    ALLIED_DEMO: 'false',
+  };
+  if (kind === 'embedded') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'allied-bench-'));
+    const config = loadConfig({ ...env, ALLIED_DATA_DIR: dir });
+    const database = await openDatabase(
+      { databaseUrl: undefined, databasePoolSize: 1, dataDir: dir },
+      { embeddedDir: path.join(dir, 'pgdata') },
+    );
+    return {
+      config,
+      database,
+      async close() {
+        await database.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const adminUrl = postgresUrl as string;
+  const name = `allied_bench_${crypto.randomBytes(6).toString('hex')}`;
+  await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'allied-bench-'));
+  try {
+    const config = loadConfig({ ...env, DATABASE_URL: url.toString(), ALLIED_DATA_DIR: dir });
+    const database = await openDatabase(config);
+    return {
+      config,
+      database,
+      async close() {
+        await database.close();
+        await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** GraphQL over HTTP, failing on any error. */
+class Api {
+  constructor(readonly url: string) {}
+
+  async post(token: string, query: string, variables?: Record<string, unknown>): Promise<{ text: string; data: any }> {
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await res.text();
+    const body = JSON.parse(text) as { data?: any; errors?: unknown[] };
+    if (res.status !== 200 || body.errors?.length) {
+      throw new Error(`GraphQL request failed (${res.status}): ${text.slice(0, 500)}`);
+    }
+    return { text, data: body.data };
+  }
+}
+
+/**
+ * Two brands with 200 courses each, created the way a platform admin and a
+ * brand's editors would: through the API. The second brand's courses share
+ * the table, so every catalog read depends on the tenant filter and RLS.
+ * Returns an OWNER token of the first brand.
+ */
+async function seed(api: Api, keys: JwtKeys): Promise<string> {
+  const admin = signToken(keys, { sub: 'bench-admin', roles: [Role.PLATFORM_ADMIN] }, 24 * 3600);
+  const tokens: string[] = [];
+  for (const name of ['Northwind Academy', 'Southbank Studio']) {
+    const slug = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${crypto.randomBytes(3).toString('hex')}`;
+    const { data } = await api.post(
+      admin,
+      `mutation($input: CreateBrandInput!) { createBrand(input: $input) { id } }`,
+      { input: { slug, name, kind: 'KNOWLEDGE_PLATFORM' } },
+    );
+    const token = signToken(keys, { sub: `bench-owner-${slug}`, tid: data.createBrand.id, roles: [Role.OWNER] }, 24 * 3600);
+    tokens.push(token);
+    const levels = ['BEGINNER', 'INTERMEDIATE', 'ADVANCED'];
+    const formats = ['VIDEO', 'AUDIO', 'ARTICLE', 'LIVE', 'BUNDLE'];
+    for (let i = 0; i < COURSES_PER_BRAND; i++) {
+      await api.post(token, `mutation($input: CreateCourseInput!) { createCourse(input: $input) { id } }`, {
+        input: {
+          title: `${name} course ${String(i + 1).padStart(3, '0')}`,
+          description: `Lesson plan ${i + 1} of the ${name} catalog.`,
+          topics: ['python', `track-${i % 7}`],
+          level: levels[i % levels.length],
+          format: formats[i % formats.length],
+          price: { amountMinor: 1000 + 25 * i, currency: i % 2 ? 'USD' : 'EUR' },
+        },
+      });
+    }
+  }
+  console.log(`seeded 2 brands × ${COURSES_PER_BRAND} courses`);
+  return tokens[0];
+}
+
+/**
+ * One catalog request: it must return a full page of the caller's own courses
+ * and no errors. The statements it sent to the database (captured at the `pg`
+ * driver, with their parameters) become the floor's workload, and its body
+ * what every loaded response must equal.
+ */
+async function verify(api: Api, owner: string): Promise<{ body: string; statements: Statement[] }> {
+  const statements: Statement[] = [];
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, config: unknown, values?: unknown, ...rest: unknown[]) {
+    const text = typeof config === 'string' ? config : (config as { text?: string }).text;
+    const params = typeof config === 'string' ? values : ((config as { values?: unknown }).values ?? values);
+    if (text !== undefined) {
+      statements.push({ text, values: Array.isArray(params) ? [...(params as unknown[])] : undefined });
+    }
+    return (query as (...args: unknown[]) => unknown).call(this, config, values, ...rest);
+  } as typeof query;
+  let result: { text: string; data: any };
+  try {
+    result = await api.post(owner, CATALOG_QUERY);
+  } finally {
+    pg.Client.prototype.query = query;
+  }
+  const edges = result.data.courses.edges as { node: { title: string; owner: { name: string } } }[];
+  if (edges.length !== PAGE) throw new Error(`expected ${PAGE} edges, got ${edges.length}`);
+  const foreign = edges.filter((e) => e.node.owner.name !== 'Northwind Academy');
+  if (foreign.length > 0) throw new Error(`the page holds ${foreign.length} courses of another brand`);
+  if (statements.length === 0) throw new Error('no SQL was captured for the catalog request');
+  return { body: result.text, statements };
+}
+
+/** The server under autocannon (in a worker thread, so it does not share the server's event loop). */
+async function loadServer(url: string, owner: string, body: string): Promise<Load> {
+  const options = {
+    url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${owner}` },
+    body: JSON.stringify({ query: CATALOG_QUERY }),
+    connections,
+    workers: 1,
+  };
+  if (warmup > 0) await autocannon({ ...options, duration: warmup });
+  const result = await autocannon({ ...options, duration, expectBody: body });
+  const requests = result.requests.total;
+  const failures = result.errors + result.timeouts + result.non2xx + result.mismatches;
+  return {
+    requests,
+    seconds: result.duration,
+    perSecond: requests / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures,
+  };
+}
+
+/**
+ * The floor: the server's statements for one request, in one pooled
+ * connection per iteration, from `connections` concurrent loops.
+ */
+async function loadFloor(pool: pg.Pool, statements: Statement[]): Promise<Load> {
+  // The first iteration must read what the server read.
+  const check = await iteration(pool, statements);
+  const pageRows = check.find((rows) => rows === PAGE + 1);
+  if (pageRows === undefined) throw new Error(`the floor's statements returned ${JSON.stringify(check)} rows, no page of ${PAGE + 1}`);
+
+  const run = async (seconds: number, latencies: number[] | null) => {
+    let done = 0;
+    let failures = 0;
+    const until = performance.now() + seconds * 1000;
+    const loop = async () => {
+      while (performance.now() < until) {
+        const started = performance.now();
+        try {
+          await iteration(pool, statements);
+          done++;
+          latencies?.push(performance.now() - started);
+        } catch {
+          failures++;
+        }
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: connections }, loop));
+    return { done, failures, seconds: (performance.now() - started) / 1000 };
+  };
+
+  if (warmup > 0) await run(warmup, null);
+  const latencies: number[] = [];
+  const { done, failures, seconds } = await run(duration, latencies);
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: done,
+    seconds,
+    perSecond: done / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    failures,
+  };
+}
+
+/** One request's worth of statements on one connection; the row counts. */
+async function iteration(pool: pg.Pool, statements: Statement[]): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    const counts: number[] = [];
+    for (const s of statements) counts.push((await client.query(s.text, s.values)).rowCount ?? 0);
+    return counts;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
+function describe(load: Load): string {
+  return (
+    `${load.perSecond.toFixed(0)} req/s, p50 ${ms(load.p50)} ms, p99 ${ms(load.p99)} ms ` +
+    `(${load.requests} in ${load.seconds.toFixed(1)} s, ${load.failures} failed)`
+  );
+}
+
+const ms = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
+const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim();
+
+function table(outcomes: Outcome[]): string {
+  const rows = [
+    '| database | pool | server req/s | server p50 ms | server p99 ms | floor req/s | floor p50 ms | floor p99 ms | floor ÷ server |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const o of outcomes) {
+    rows.push(
+      `| ${o.database === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL'} | ${o.poolSize} | ` +
+        `${o.server.perSecond.toFixed(0)} | ${ms(o.server.p50)} | ${ms(o.server.p99)} | ` +
+        `${o.floor.perSecond.toFixed(0)} | ${ms(o.floor.p50)} | ${ms(o.floor.p99)} | ` +
+        `${(o.floor.perSecond / o.server.perSecond).toFixed(2)} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+/** Replaces the `## catalog` section of RESULTS.md (creating the file if needed), leaving other sections alone. */
+function writeResults(outcomes: Outcome[]): void {
+  const cpus = os.cpus();
+  const failures = outcomes.flatMap((o) => [
+    `${o.database} server ${o.server.failures}`,
+    `${o.database} floor ${o.floor.failures}`,
+  ]);
+  const statements = outcomes[0].statements.map((s) => `\`${abbreviate(oneLine(s.text))}\``).join('; ');
+  const section = [
+    '## catalog',
+    '',
+    'A brand OWNER reads the first page of its catalog:',
+    '',
+    '```graphql',
+    CATALOG_QUERY,
+    '```',
+    '',
+    `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ` +
+      `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node.js ${process.version}`,
+    ...outcomes.map((o) => `- ${o.database === 'embedded' ? 'Embedded database' : 'PostgreSQL'}: ${o.version.split(', compiled by')[0]}`),
+    `- Data: 2 brands × ${COURSES_PER_BRAND} courses; the page is ${PAGE} of the caller's ${COURSES_PER_BRAND}.`,
+    `- Load: ${connections} concurrent connections (server: autocannon in a worker thread; floor: ${connections} loops), ` +
+      `${duration} s measured after ${warmup} s of warm-up; connection pool of the size the server uses.`,
+    `- Floor: per iteration, one pooled \`pg\` connection runs the server's statements for one request, ` +
+      `with the same parameters: ${statements}.`,
+    `- Failed requests or iterations: ${failures.join(', ')}.`,
+    '- Server latencies come from autocannon in whole milliseconds; the floor\'s are measured to the microsecond.',
+    '',
+    table(outcomes),
+    '',
+  ].join('\n');
+
+  const current = fs.existsSync(RESULTS_FILE)
+    ? fs.readFileSync(RESULTS_FILE, 'utf8')
+    : '# Benchmark results\n\nEach section is written by the benchmark of the same name under `bench/`; see bench/README.md.\n\n';
+  const lines = current.split('\n');
+  const start = lines.findIndex((l) => /^## catalog\s*$/.test(l));
+  let next: string;
+  if (start === -1) {
+    next = `${current.replace(/\n*$/, '\n\n')}${section}`;
+  } else {
+    let end = lines.findIndex((l, i) => i > start && /^## /.test(l));
+    if (end === -1) end = lines.length;
+    const before = lines.slice(0, start).join('\n');
+    const after = lines.slice(end).join('\n');
+    next = `${before.replace(/\n*$/, '\n\n')}${section}${after ? `\n${after}` : ''}`;
+  }
+  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  fs.writeFileSync(RESULTS_FILE, next.replace(/\n*$/, '\n'));
+}
+
+function abbreviate(sql: string): string {
+  return sql.length > 60 ? `${sql.slice(0, 57)}...` : sql;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const value = nonNegativeInt(name, fallback);
+  if (value === 0) throw new Error(`${name} must be at least 1`);
+  return value;
+}
+
+function nonNegativeInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new Error(`${name}: expected a whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
