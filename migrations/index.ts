@@ -1,4 +1,5 @@
 import { Foundation1763800000000 } from './1763800000000-foundation';
+import { Alliances1763900000000 } from './1763900000000-alliances';
 
 /** Every migration in order; listed explicitly so compiled and ts-jest runs load the same set. */
-export const migrations = [Foundation1763800000000];
+export const migrations = [Foundation1763800000000, Alliances1763900000000];

@@ -5,6 +5,7 @@ import { bigintToNumber } from './transformers';
 export class CourseEntity {
   @PrimaryColumn('uuid', { name: 'tenant_id' }) tenantId!: string;
   @PrimaryColumn('uuid') id!: string;
+  @Column('uuid', { name: 'alliance_id', nullable: true }) allianceId!: string | null;
   @Column('text') title!: string;
   @Column('text', { nullable: true }) description!: string | null;
   @Column('text', { array: true }) topics!: string[];

@@ -1,7 +1,37 @@
+import {
+  AgreementAcceptanceEntity,
+  AgreementEntity,
+  AgreementShareEntity,
+  AllianceEntity,
+  AllianceMemberEntity,
+  AuditEntryEntity,
+} from './alliance.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { BrandEntity } from './brand.entity';
 import { CourseEntity } from './course.entity';
 import { LearnerEntity } from './learner.entity';
 
-export { ApiKeyEntity, BrandEntity, CourseEntity, LearnerEntity };
-export const entities = [BrandEntity, ApiKeyEntity, CourseEntity, LearnerEntity];
+export {
+  AgreementAcceptanceEntity,
+  AgreementEntity,
+  AgreementShareEntity,
+  AllianceEntity,
+  AllianceMemberEntity,
+  ApiKeyEntity,
+  AuditEntryEntity,
+  BrandEntity,
+  CourseEntity,
+  LearnerEntity,
+};
+export const entities = [
+  BrandEntity,
+  ApiKeyEntity,
+  CourseEntity,
+  LearnerEntity,
+  AllianceEntity,
+  AllianceMemberEntity,
+  AgreementEntity,
+  AgreementShareEntity,
+  AgreementAcceptanceEntity,
+  AuditEntryEntity,
+];

@@ -1,3 +1,4 @@
+import { AgreementEntity, AllianceEntity, AllianceMemberEntity, AuditEntryEntity } from './alliance.entity';
 import { BrandEntity } from './brand.entity';
 import { CourseEntity } from './course.entity';
 import { LearnerEntity } from './learner.entity';
@@ -30,12 +31,13 @@ export function brandFromRow(row: Row, prefix = ''): BrandEntity {
 }
 
 export const COURSE_COLUMNS =
-  'c.tenant_id, c.id, c.title, c.description, c.topics, c.level, c.format, c.price_minor, c.currency, c.status, c.created_at, c.updated_at';
+  'c.tenant_id, c.id, c.alliance_id, c.title, c.description, c.topics, c.level, c.format, c.price_minor, c.currency, c.status, c.created_at, c.updated_at';
 
 export function courseFromRow(row: Row): CourseEntity {
   return Object.assign(new CourseEntity(), {
     tenantId: row.tenant_id,
     id: row.id,
+    allianceId: row.alliance_id,
     title: row.title,
     description: row.description,
     topics: row.topics,
@@ -60,4 +62,72 @@ export function learnerFromRow(row: Row): LearnerEntity {
     demands: row.demands,
     createdAt: row.created_at,
   });
+}
+
+export const ALLIANCE_COLUMNS = 'a.id, a.name, a.purpose, a.status, a.created_by, a.created_at, a.updated_at';
+
+export function allianceFromRow(row: Row): AllianceEntity {
+  return Object.assign(new AllianceEntity(), {
+    id: row.id,
+    name: row.name,
+    purpose: row.purpose,
+    status: row.status,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+}
+
+export const MEMBER_COLUMNS = 'm.alliance_id, m.brand_id, m.role, m.status, m.invited_at, m.joined_at, m.left_at';
+
+export function memberFromRow(row: Row): AllianceMemberEntity {
+  return Object.assign(new AllianceMemberEntity(), {
+    allianceId: row.alliance_id,
+    brandId: row.brand_id,
+    role: row.role,
+    status: row.status,
+    invitedAt: row.invited_at,
+    joinedAt: row.joined_at,
+    leftAt: row.left_at,
+  });
+}
+
+export const AGREEMENT_COLUMNS =
+  'g.alliance_id, g.id, g.version, g.status, g.obligations, g.effective_from, g.effective_to, g.proposed_by, g.created_at, g.decided_at';
+
+export function agreementFromRow(row: Row): AgreementEntity {
+  return Object.assign(new AgreementEntity(), {
+    allianceId: row.alliance_id,
+    id: row.id,
+    version: row.version,
+    status: row.status,
+    obligations: row.obligations,
+    effectiveFrom: row.effective_from,
+    effectiveTo: row.effective_to,
+    proposedBy: row.proposed_by,
+    createdAt: row.created_at,
+    decidedAt: row.decided_at,
+  });
+}
+
+export const AUDIT_COLUMNS = 'e.alliance_id, e.id, e.seq::text as seq, e.at, e.actor_brand_id, e.actor_subject, e.action, e.before, e.after';
+
+export function auditFromRow(row: Row): AuditEntryEntity {
+  return Object.assign(new AuditEntryEntity(), {
+    allianceId: row.alliance_id,
+    id: row.id,
+    seq: row.seq,
+    at: row.at,
+    actorBrandId: row.actor_brand_id,
+    actorSubject: row.actor_subject,
+    action: row.action,
+    before: row.before,
+    after: row.after,
+  });
+}
+
+/** Rows of an `update … returning` (the driver answers [rows, count] for updates, rows for selects). */
+export function returnedRows<T>(result: unknown): T[] {
+  const r = result as unknown[];
+  return (Array.isArray(r[0]) ? r[0] : r) as T[];
 }

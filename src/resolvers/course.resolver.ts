@@ -1,5 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { CourseEntity } from '../entities';
+import { Alliance } from '../schema/alliance.types';
 import { BrandProfile } from '../schema/brand.types';
 import { Course, CourseConnection, CourseFilter, CreateCourseInput, UpdateCourseInput } from '../schema/course.types';
 import { services } from '../services';
@@ -36,6 +37,11 @@ export class CourseResolver {
   @Mutation(() => Course)
   updateCourse(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('input') input: UpdateCourseInput) {
     return services.courses.update(ctx, id, input);
+  }
+
+  @FieldResolver(() => Alliance, { nullable: true, description: "Set for a joint course; null where the caller cannot see the alliance." })
+  alliance(@Root() course: CourseEntity, @Ctx() ctx: RequestContext) {
+    return course.allianceId ? services.alliances.get(ctx, course.allianceId) : null;
   }
 
   @FieldResolver(() => BrandProfile)

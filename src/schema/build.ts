@@ -1,12 +1,20 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { AgreementAcceptanceResolver, AgreementResolver, RevenueShareResolver } from '../resolvers/agreement.resolver';
+import {
+  AllianceMemberResolver,
+  AllianceResolver,
+  AuditEntryResolver,
+  PartnerSuggestionResolver,
+} from '../resolvers/alliance.resolver';
 import { ApiKeyResolver } from '../resolvers/api-key.resolver';
 import { BrandResolver } from '../resolvers/brand.resolver';
 import { CourseResolver } from '../resolvers/course.resolver';
 import { authChecker } from '../resolvers/guards';
 import { LearnerResolver } from '../resolvers/learner.resolver';
 import { MeResolver } from '../resolvers/me.resolver';
+import { Agreement, Alliance } from './alliance.types';
 import { Brand } from './brand.types';
 import { Course } from './course.types';
 import { Learner } from './learner.types';
@@ -17,9 +25,22 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The executable schema; built once per process (type-graphql metadata is global). */
 export function buildAlliedSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [MeResolver, BrandResolver, ApiKeyResolver, CourseResolver, LearnerResolver],
+    resolvers: [
+      MeResolver,
+      BrandResolver,
+      ApiKeyResolver,
+      CourseResolver,
+      LearnerResolver,
+      AllianceResolver,
+      AllianceMemberResolver,
+      AuditEntryResolver,
+      PartnerSuggestionResolver,
+      AgreementResolver,
+      RevenueShareResolver,
+      AgreementAcceptanceResolver,
+    ],
     // Types reachable only through the Node interface.
-    orphanedTypes: [Brand, Course, Learner],
+    orphanedTypes: [Brand, Course, Learner, Alliance, Agreement],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     authChecker,
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },

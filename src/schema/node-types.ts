@@ -1,9 +1,11 @@
-import { BrandEntity, CourseEntity, LearnerEntity } from '../entities';
+import { AgreementEntity, AllianceEntity, BrandEntity, CourseEntity, LearnerEntity } from '../entities';
 
 /** The GraphQL type of a Node value, by the entity it was loaded as. */
 export function nodeTypeName(value: unknown): string | undefined {
   if (value instanceof CourseEntity) return 'Course';
   if (value instanceof LearnerEntity) return 'Learner';
+  if (value instanceof AllianceEntity) return 'Alliance';
+  if (value instanceof AgreementEntity) return 'Agreement';
   // Only the caller's own brand is ever returned as a Node (other brands are BrandProfiles).
   if (value instanceof BrandEntity) return 'Brand';
   return undefined;

@@ -1,24 +1,43 @@
 import crypto from 'node:crypto';
 import { CourseEntity } from '../entities';
 import { COURSE_COLUMNS, courseFromRow } from '../entities/rows';
-import { notFound } from '../errors';
-import type { CourseFilter, CreateCourseInput, UpdateCourseInput } from '../schema/course.types';
+import { conflict, forbidden, notFound } from '../errors';
+import { CatalogScope, type CourseFilter, type CreateCourseInput, type UpdateCourseInput } from '../schema/course.types';
 import type { RequestContext } from '../tenancy/context';
+import type { AllianceService } from './alliance.service';
 import { isUuid } from '../tenancy/credentials';
 import { containsPattern, emptyPage, newestFirst, paginate, type Page, type PageArgs } from './pagination';
 
 const dedupe = (topics: string[]) => [...new Set(topics.map((t) => t.trim()))];
 
-/** The caller's catalog. Every read and write is confined to the caller's brand by RLS and by these filters. */
+/**
+ * Which courses a brand may read, beyond RLS (two locks): its own; joint
+ * courses of alliances it is an ACTIVE member of; PUBLISHED courses of brands
+ * it is allied with. `$1` is the caller's brand.
+ */
+const OWN = 'c.tenant_id = $1';
+const JOINT = 'c.alliance_id in (select allied_active_alliances())';
+const PARTNER = "(c.status = 'PUBLISHED' and c.tenant_id in (select allied_partner_brands()))";
+const VISIBLE = `(${OWN} or ${JOINT} or ${PARTNER})`;
+const SCOPES: Record<CatalogScope, string> = {
+  [CatalogScope.OWN]: OWN,
+  [CatalogScope.ALLIANCE]: `(${OWN} or ${JOINT})`,
+  [CatalogScope.PARTNERS]: VISIBLE,
+};
+
+/** Courses: a brand's own catalog, joint courses of its alliances, and its partners' published courses. */
 export class CourseService {
+  constructor(private readonly alliances: AllianceService) {}
+
+  /** A course of the caller's brand; with `allianceId`, a joint course of an ACTIVE alliance the caller is an ACTIVE member of. */
   async create(ctx: RequestContext, input: CreateCourseInput): Promise<CourseEntity> {
-    // Joint courses need an alliance the caller is an ACTIVE member of; none is visible yet.
-    if (input.allianceId != null) throw notFound('Alliance');
+    const allianceId = input.allianceId != null ? await this.jointAlliance(ctx, input.allianceId) : null;
     const manager = await ctx.manager();
     const id = crypto.randomUUID();
     await manager.insert(CourseEntity, {
       tenantId: ctx.brandId,
       id,
+      allianceId,
       title: input.title.trim(),
       description: input.description ?? null,
       topics: dedupe(input.topics),
@@ -31,10 +50,11 @@ export class CourseService {
     return this.getOrFail(ctx, id);
   }
 
-  /** Changes the given fields of one of the caller's courses; NOT_FOUND for any other id. */
+  /** Changes the given fields of one of the caller's courses; a partner's course it can see is FORBIDDEN, any other id NOT_FOUND. */
   async update(ctx: RequestContext, id: string, input: UpdateCourseInput): Promise<CourseEntity> {
     const course = await this.get(ctx, id);
     if (!course) throw notFound('Course');
+    if (course.tenantId !== ctx.brandId) throw forbidden('Only the brand that owns a course may change it.');
     const changes: Partial<CourseEntity> = {};
     if (input.title != null) changes.title = input.title.trim();
     if (input.description !== undefined) changes.description = input.description;
@@ -53,17 +73,21 @@ export class CourseService {
     return this.getOrFail(ctx, id);
   }
 
-  /** One of the caller's courses, or null (also for ids of other brands). */
+  /** A course the caller may read, or null (also for ids it may not read). */
   async get(ctx: RequestContext, id: string): Promise<CourseEntity | null> {
     return isUuid(id) ? this.byId(ctx).load(id) : null;
   }
 
   async list(ctx: RequestContext, args: PageArgs & { filter?: CourseFilter | null }): Promise<Page<CourseEntity>> {
     const filter = args.filter ?? {};
-    // No alliance is visible until alliances exist, so an alliance filter matches nothing.
-    if (filter.allianceId != null) return emptyPage();
     const params: unknown[] = [ctx.brandId];
-    const where = ['c.tenant_id = $1'];
+    const where = [SCOPES[filter.scope ?? CatalogScope.ALLIANCE]];
+    if (filter.allianceId != null) {
+      // Narrows the scope to one alliance's joint courses.
+      if (!isUuid(filter.allianceId)) return emptyPage();
+      params.push(filter.allianceId);
+      where.push(`c.alliance_id = $${params.length}`);
+    }
     const add = (sql: (n: string) => string, value: unknown) => {
       params.push(value);
       where.push(sql(`$${params.length}`));
@@ -86,6 +110,19 @@ export class CourseService {
     );
   }
 
+  /** The alliance of a new joint course: the caller must be an ACTIVE member, the alliance ACTIVE. */
+  private async jointAlliance(ctx: RequestContext, allianceId: string): Promise<string> {
+    const alliance = await this.alliances.get(ctx, allianceId);
+    if (!alliance) throw notFound('Alliance');
+    if (!(await this.alliances.isActiveMember(ctx, alliance.id))) {
+      throw forbidden('Your brand is invited to this alliance; accept the invitation first.');
+    }
+    if (alliance.status !== 'ACTIVE') {
+      throw conflict(`Joint courses need an ACTIVE alliance; this one is ${alliance.status}.`);
+    }
+    return alliance.id;
+  }
+
   private async getOrFail(ctx: RequestContext, id: string): Promise<CourseEntity> {
     const manager = await ctx.manager();
     return manager.findOneByOrFail(CourseEntity, { tenantId: ctx.brandId, id });
@@ -95,7 +132,7 @@ export class CourseService {
     return ctx.loader<string, CourseEntity | null>('course.byId', async (ids) => {
       const manager = await ctx.manager();
       const rows: Record<string, unknown>[] = await manager.query(
-        `select ${COURSE_COLUMNS} from courses c where c.tenant_id = $1 and c.id = any($2::uuid[])`,
+        `select ${COURSE_COLUMNS} from courses c where ${VISIBLE} and c.id = any($2::uuid[])`,
         [ctx.brandId, ids],
       );
       const byId = new Map(rows.map((row) => [row.id as string, courseFromRow(row)]));

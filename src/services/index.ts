@@ -1,14 +1,28 @@
+import { AgreementService } from './agreement.service';
+import { AllianceService } from './alliance.service';
 import { ApiKeyService } from './api-key.service';
+import { AuditService } from './audit.service';
 import { BrandService } from './brand.service';
 import { CourseService } from './course.service';
 import { LearnerService } from './learner.service';
 import { NodeService } from './node.service';
+import { PartnerService } from './partner.service';
+
+const audit = new AuditService();
+const alliances = new AllianceService(audit);
+const agreements = new AgreementService(alliances, audit);
+const courses = new CourseService(alliances);
+const learners = new LearnerService();
 
 /** The domain services; stateless, so one instance of each serves every request. */
 export const services = {
   brands: new BrandService(),
   apiKeys: new ApiKeyService(),
-  courses: new CourseService(),
-  learners: new LearnerService(),
-  nodes: new NodeService(),
+  courses,
+  learners,
+  nodes: new NodeService(courses, learners, alliances, agreements),
+  audit,
+  alliances,
+  agreements,
+  partners: new PartnerService(),
 };

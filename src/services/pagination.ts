@@ -24,7 +24,7 @@ export interface Page<T> {
 /** One column of a keyset ordering: its SQL, its type for the cursor's value, and how to read it off a node. */
 export interface SortKey<T> {
   sql: string;
-  type: 'text' | 'uuid' | 'timestamptz';
+  type: 'text' | 'uuid' | 'timestamptz' | 'bigint';
   of: (node: T) => string;
 }
 
