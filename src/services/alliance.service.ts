@@ -235,6 +235,8 @@ export class AllianceService {
     }
     if (next !== current) {
       await manager.query(`update alliances set status = $2, updated_at = now() where id = $1`, [alliance.id, next]);
+      // This request may have loaded the alliance before the change.
+      this.byId(ctx).clear(alliance.id);
       await this.audit.record(ctx, manager, alliance.id, 'STATUS_CHANGED', { status: current }, { status: next });
     }
     return next;

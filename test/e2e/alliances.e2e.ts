@@ -90,7 +90,7 @@ describe('alliance lifecycle', () => {
     expect(v1).toMatchObject({ version: 1, status: 'PROPOSED', acceptances: [{ brand: { id: a.id } }] });
     expect((await view(a)).status).toBe('FORMING');
     const accepted = await app.ok(b.token, Q.accept, { id: v1.id });
-    expect(accepted.acceptAgreement).toEqual({ id: v1.id, version: 1, status: 'ACTIVE' });
+    expect(accepted.acceptAgreement).toEqual({ id: v1.id, version: 1, status: 'ACTIVE', alliance: { status: 'ACTIVE' } });
     const seen = await view(b);
     expect(seen.status).toBe('ACTIVE');
     expect(seen.activeAgreement.shares).toEqual([

@@ -7,7 +7,7 @@ export const Q = {
   respond: `mutation($a: ID!, $yes: Boolean!) { respondToInvitation(allianceId: $a, accept: $yes) { id status members { brand { id } role status } } }`,
   leave: `mutation($a: ID!) { leaveAlliance(allianceId: $a) { id status members { brand { id } role status } } }`,
   propose: `mutation($input: ProposeAgreementInput!) { proposeAgreement(input: $input) { id version status effectiveFrom effectiveTo shares { brand { id } basisPoints } acceptances { brand { id } } } }`,
-  accept: `mutation($id: ID!) { acceptAgreement(agreementId: $id) { id version status } }`,
+  accept: `mutation($id: ID!) { acceptAgreement(agreementId: $id) { id version status alliance { status } } }`,
   reject: `mutation($id: ID!) { rejectAgreement(agreementId: $id) { id version status } }`,
   view: `query($id: ID!) { alliance(id: $id) {
     id name purpose status
