@@ -93,33 +93,45 @@ export class Alliances1763900000000 implements MigrationInterface {
 
     await q.query(`alter table courses add column alliance_id uuid references alliances(id)`);
     await q.query(`create index courses_alliance on courses (alliance_id, created_at desc, id desc) where alliance_id is not null`);
+    // Joint and partner courses are read by id across brands.
+    await q.query(`create index courses_id on courses (id)`);
 
     // Membership as seen by the current tenant, for policies and services.
+    // PL/pgSQL rather than SQL: a SECURITY DEFINER SQL function is planned
+    // afresh on every call (about half a millisecond), PL/pgSQL caches its plan.
     await q.query(`
       create function allied_active_alliances() returns setof uuid
-      language sql stable security definer set search_path = pg_catalog, public
-      as $$ select alliance_id from public.alliance_members
-            where brand_id = public.allied_current_tenant() and status = 'ACTIVE' $$`);
+      language plpgsql stable security definer set search_path = pg_catalog, public
+      as $$ begin
+        return query select alliance_id from public.alliance_members
+          where brand_id = public.allied_current_tenant() and status = 'ACTIVE';
+      end $$`);
     await q.query(`
       create function allied_visible_alliances() returns setof uuid
-      language sql stable security definer set search_path = pg_catalog, public
-      as $$ select alliance_id from public.alliance_members
-            where brand_id = public.allied_current_tenant() and status in ('ACTIVE','INVITED') $$`);
+      language plpgsql stable security definer set search_path = pg_catalog, public
+      as $$ begin
+        return query select alliance_id from public.alliance_members
+          where brand_id = public.allied_current_tenant() and status in ('ACTIVE','INVITED');
+      end $$`);
     // Brands the current tenant is allied with: ACTIVE together in an alliance that is not dissolved.
     await q.query(`
       create function allied_partner_brands() returns setof uuid
-      language sql stable security definer set search_path = pg_catalog, public
-      as $$ select distinct other.brand_id
-            from public.alliance_members mine
-            join public.alliance_members other on other.alliance_id = mine.alliance_id
-            join public.alliances a on a.id = mine.alliance_id
-            where mine.brand_id = public.allied_current_tenant() and mine.status = 'ACTIVE'
-              and other.status = 'ACTIVE' and other.brand_id <> mine.brand_id
-              and a.status <> 'DISSOLVED' $$`);
+      language plpgsql stable security definer set search_path = pg_catalog, public
+      as $$ begin
+        return query select distinct other.brand_id
+          from public.alliance_members mine
+          join public.alliance_members other on other.alliance_id = mine.alliance_id
+          join public.alliances a on a.id = mine.alliance_id
+          where mine.brand_id = public.allied_current_tenant() and mine.status = 'ACTIVE'
+            and other.status = 'ACTIVE' and other.brand_id <> mine.brand_id
+            and a.status <> 'DISSOLVED';
+      end $$`);
     await q.query(`
       create function allied_alliance_creator(p_alliance uuid) returns uuid
-      language sql stable security definer set search_path = pg_catalog, public
-      as $$ select created_by from public.alliances where id = p_alliance $$`);
+      language plpgsql stable security definer set search_path = pg_catalog, public
+      as $$ begin
+        return (select created_by from public.alliances where id = p_alliance);
+      end $$`);
     for (const fn of ['allied_active_alliances()', 'allied_visible_alliances()', 'allied_partner_brands()', 'allied_alliance_creator(uuid)']) {
       await q.query(`revoke all on function ${fn} from public`);
       await q.query(`grant execute on function ${fn} to allied_app`);

@@ -35,6 +35,14 @@ export async function openDatabase(
   const dataSource = createDataSource(url, embedded ? 1 : config.databasePoolSize);
   try {
     await dataSource.initialize();
+    // An idle pooled connection that the server terminates (restart, failover,
+    // admin command) is reported as an 'error' on the pool; unhandled, it would
+    // end the process. The pool discards that connection and opens a new one on
+    // demand, so there is nothing else to do here.
+    (dataSource.driver as unknown as { master?: { on(event: 'error', fn: () => void): void } }).master?.on(
+      'error',
+      () => undefined,
+    );
     const applied = options.runMigrations === false ? [] : await migrate(dataSource, { lock: !embedded });
     return {
       dataSource,

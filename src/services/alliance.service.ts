@@ -93,6 +93,7 @@ export class AllianceService {
       `insert into alliance_members (alliance_id, brand_id, role, status, joined_at) values ($1, $2, 'LEAD', 'ACTIVE', now())`,
       [id, me],
     );
+    await ctx.membershipChanged();
     await this.audit.record(ctx, manager, id, 'ALLIANCE_CREATED', null, { name: input.name.trim(), purpose: input.purpose ?? null, lead: me });
     for (const brandId of invitees) {
       await manager.query(
@@ -155,6 +156,7 @@ export class AllianceService {
       [allianceId, ctx.brandId],
     );
     await this.audit.record(ctx, manager, allianceId, 'INVITATION_ACCEPTED', { status: 'INVITED' }, { status: 'ACTIVE' });
+    await ctx.membershipChanged();
     await this.rejectOpenProposals(ctx, manager, allianceId, 'a brand joined');
     await this.refreshStatus(ctx, manager, alliance, activeIds(members).length + 1, false);
     return this.reload(ctx, allianceId);
@@ -192,6 +194,7 @@ export class AllianceService {
       `update alliance_members set status = 'LEFT', left_at = now() where alliance_id = $1 and brand_id = $2`,
       [allianceId, ctx.brandId],
     );
+    await ctx.membershipChanged();
     return this.snapshot({ ...alliance, status }, members, (m) => {
       if (m.brandId === ctx.brandId) return { status: 'LEFT', role: successor ? 'MEMBER' : m.role, leftAt: new Date() };
       return m.brandId === successor ? { role: 'LEAD' } : {};

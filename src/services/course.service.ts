@@ -13,17 +13,24 @@ const dedupe = (topics: string[]) => [...new Set(topics.map((t) => t.trim()))];
 /**
  * Which courses a brand may read, beyond RLS (two locks): its own; joint
  * courses of alliances it is an ACTIVE member of; PUBLISHED courses of brands
- * it is allied with. `$1` is the caller's brand.
+ * it is allied with. The caller's alliances arrive as a parameter (read when
+ * the transaction opened), so a brand without alliances gets the plain
+ * indexed query on its own rows.
  */
-const OWN = 'c.tenant_id = $1';
-const JOINT = 'c.alliance_id in (select allied_active_alliances())';
-const PARTNER = "(c.status = 'PUBLISHED' and c.tenant_id in (select allied_partner_brands()))";
-const VISIBLE = `(${OWN} or ${JOINT} or ${PARTNER})`;
-const SCOPES: Record<CatalogScope, string> = {
-  [CatalogScope.OWN]: OWN,
-  [CatalogScope.ALLIANCE]: `(${OWN} or ${JOINT})`,
-  [CatalogScope.PARTNERS]: VISIBLE,
-};
+async function scopeClause(ctx: RequestContext, scope: CatalogScope, params: unknown[]): Promise<string> {
+  const parts = ['c.tenant_id = $1'];
+  if (scope !== CatalogScope.OWN) {
+    const alliances = await ctx.activeAlliances();
+    if (alliances.length > 0) {
+      params.push(alliances);
+      parts.push(`c.alliance_id = any($${params.length}::uuid[])`);
+    }
+  }
+  if (scope === CatalogScope.PARTNERS) {
+    parts.push("(c.status = 'PUBLISHED' and c.tenant_id in (select allied_partner_brands()))");
+  }
+  return parts.length === 1 ? parts[0] : `(${parts.join(' or ')})`;
+}
 
 /** Courses: a brand's own catalog, joint courses of its alliances, and its partners' published courses. */
 export class CourseService {
@@ -81,7 +88,7 @@ export class CourseService {
   async list(ctx: RequestContext, args: PageArgs & { filter?: CourseFilter | null }): Promise<Page<CourseEntity>> {
     const filter = args.filter ?? {};
     const params: unknown[] = [ctx.brandId];
-    const where = [SCOPES[filter.scope ?? CatalogScope.ALLIANCE]];
+    const where = [await scopeClause(ctx, filter.scope ?? CatalogScope.ALLIANCE, params)];
     if (filter.allianceId != null) {
       // Narrows the scope to one alliance's joint courses.
       if (!isUuid(filter.allianceId)) return emptyPage();
@@ -131,9 +138,11 @@ export class CourseService {
   private byId(ctx: RequestContext) {
     return ctx.loader<string, CourseEntity | null>('course.byId', async (ids) => {
       const manager = await ctx.manager();
+      const params: unknown[] = [ctx.brandId, ids];
+      const visible = await scopeClause(ctx, CatalogScope.PARTNERS, params);
       const rows: Record<string, unknown>[] = await manager.query(
-        `select ${COURSE_COLUMNS} from courses c where ${VISIBLE} and c.id = any($2::uuid[])`,
-        [ctx.brandId, ids],
+        `select ${COURSE_COLUMNS} from courses c where c.id = any($2::uuid[]) and ${visible}`,
+        params,
       );
       const byId = new Map(rows.map((row) => [row.id as string, courseFromRow(row)]));
       return ids.map((id) => byId.get(id) ?? null);

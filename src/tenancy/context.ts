@@ -49,6 +49,16 @@ export class RequestContext {
     return this.transaction().then((tx) => tx.ownBrand);
   }
 
+  /** Alliances the caller's brand is an ACTIVE member of (read with the transaction's first statement). */
+  activeAlliances(): Promise<string[]> {
+    return this.transaction().then((tx) => tx.activeAlliances);
+  }
+
+  /** After a membership change in this operation, reread the caller's alliances. */
+  async membershipChanged(): Promise<void> {
+    await (await this.transaction()).refreshMembership();
+  }
+
   /** A per-request DataLoader, created on first use under `key`. */
   loader<K, V>(key: string, batch: (keys: readonly K[]) => Promise<(V | Error)[]>): DataLoader<K, V> {
     let loader = this.loaders.get(key) as DataLoader<K, V> | undefined;

@@ -15,6 +15,12 @@ export interface TenantScope {
  * set transaction-locally, so nothing survives onto the pooled connection.
  */
 export class TenantTransaction {
+  /**
+   * Alliances the tenant is an ACTIVE member of, as of the transaction's
+   * start; refreshed by `refreshMembership` after a change in this transaction.
+   */
+  activeAlliances: string[] = [];
+
   private constructor(
     private readonly runner: QueryRunner,
     /** The tenant's own brand, read by the statement that opened the transaction. */
@@ -28,24 +34,36 @@ export class TenantTransaction {
     try {
       await runner.startTransaction();
       // One round trip: drop to the role that owns nothing and has no BYPASSRLS,
-      // set the tenant, and read the credential's brand (which must still
-      // exist; most operations show it, e.g. as a course's owner).
+      // set the tenant, read the credential's brand (which must still exist;
+      // most operations show it, e.g. as a course's owner) and the alliances
+      // it is an ACTIVE member of (catalog queries need them). The alliance
+      // subquery is correlated to the settings row so it runs after them.
       const [row] = await runner.query(
-        `select set_config('role', $1, true) as role,
-                set_config('app.tenant_id', $2, true) as tenant,
-                set_config('app.platform_admin', $3, true) as admin,
-                b.id as brand_id, b.slug as brand_slug, b.name as brand_name, b.kind as brand_kind,
+        `with settings as (
+           select set_config('role', $1, true) as role,
+                  set_config('app.tenant_id', $2, true) as tenant,
+                  set_config('app.platform_admin', $3, true) as admin)
+         select b.id as brand_id, b.slug as brand_slug, b.name as brand_name, b.kind as brand_kind,
                 b.description as brand_description, b.resources as brand_resources,
-                b.created_at as brand_created_at, b.updated_at as brand_updated_at
-         from (select 1) as one left join brands b on b.id = nullif($2, '')::uuid`,
+                b.created_at as brand_created_at, b.updated_at as brand_updated_at,
+                case when s.tenant = '' then '{}'::uuid[]
+                     else array(select allied_active_alliances()) end as alliances
+         from settings s left join brands b on b.id = nullif(s.tenant, '')::uuid`,
         [APP_ROLE, scope.brandId ?? '', scope.platformAdmin ? 'on' : 'off'],
       );
       if (scope.brandId && !row.brand_id) throw unauthenticated("The credential's brand does not exist.");
-      return new TenantTransaction(runner, row.brand_id ? brandFromRow(row, 'brand_') : null);
+      const tx = new TenantTransaction(runner, row.brand_id ? brandFromRow(row, 'brand_') : null);
+      tx.activeAlliances = row.alliances;
+      return tx;
     } catch (error) {
       await TenantTransaction.abandon(runner);
       throw error;
     }
+  }
+
+  async refreshMembership(): Promise<void> {
+    const [row] = await this.runner.query(`select array(select allied_active_alliances()) as alliances`);
+    this.activeAlliances = row.alliances;
   }
 
   get manager(): EntityManager {
