@@ -15,6 +15,7 @@ import {
   validate,
   type ExecutionArgs,
   type GraphQLSchema,
+  type OperationDefinitionNode,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
@@ -230,8 +231,11 @@ async function executeInTransaction(args: ExecutionArgs) {
   const ctx = args.contextValue as RequestContext;
   try {
     const result = await execute(args);
-    const operation = args.document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
-    if (mutationFailed(operation?.kind === Kind.OPERATION_DEFINITION ? operation.operation : undefined, result)) {
+    const operation = args.document.definitions.find(
+      (d): d is OperationDefinitionNode =>
+        d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
+    );
+    if (mutationFailed(operation?.operation, result)) {
       await ctx.finish(false);
       return { ...result, data: null };
     }

@@ -100,6 +100,31 @@ describe('operations', () => {
       }
     });
 
+    it('applies the all-or-nothing mutation rule to the operation it runs', async () => {
+      const client = connect(brand.token);
+      try {
+        const result = await new Promise<any>((resolve, reject) => {
+          client.subscribe(
+            {
+              operationName: 'Both',
+              query: `query Peek { me { subject } }
+                mutation Both {
+                  a: createCourse(input: { title: "WS kept?", topics: [], level: BEGINNER, format: VIDEO, price: { amountMinor: 1, currency: "USD" } }) { id }
+                  b: updateCourse(id: "0b7c2d3e-9a8b-4c1d-9e2f-3a4b5c6d7e8f", input: { title: "x" }) { id }
+                }`,
+            },
+            { next: resolve, error: reject, complete: () => undefined },
+          );
+        });
+        expect(result.data).toBeNull();
+        expect(result.errors.map((e: any) => e.extensions.code)).toEqual(['NOT_FOUND']);
+        const [row] = await app.sql(`select count(*)::int as n from courses where title = 'WS kept?'`);
+        expect(row.n).toBe(0);
+      } finally {
+        await client.dispose();
+      }
+    });
+
     it('closes the connection with 4401 for a missing or bad credential', async () => {
       for (const credential of [undefined, 'Bearer not-a-token']) {
         const client = connect(credential);
