@@ -1,5 +1,6 @@
 import { Foundation1763800000000 } from './1763800000000-foundation';
 import { Alliances1763900000000 } from './1763900000000-alliances';
+import { Campaigns1764000000000 } from './1764000000000-campaigns';
 
 /** Every migration in order; listed explicitly so compiled and ts-jest runs load the same set. */
-export const migrations = [Foundation1763800000000, Alliances1763900000000];
+export const migrations = [Foundation1763800000000, Alliances1763900000000, Campaigns1764000000000];

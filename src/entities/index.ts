@@ -7,6 +7,7 @@ import {
   AuditEntryEntity,
 } from './alliance.entity';
 import { ApiKeyEntity } from './api-key.entity';
+import { CampaignEntity, CreativeEntity } from './campaign.entity';
 import { BrandEntity } from './brand.entity';
 import { CourseEntity } from './course.entity';
 import { LearnerEntity } from './learner.entity';
@@ -20,7 +21,9 @@ export {
   ApiKeyEntity,
   AuditEntryEntity,
   BrandEntity,
+  CampaignEntity,
   CourseEntity,
+  CreativeEntity,
   LearnerEntity,
 };
 export const entities = [
@@ -34,4 +37,6 @@ export const entities = [
   AgreementShareEntity,
   AgreementAcceptanceEntity,
   AuditEntryEntity,
+  CampaignEntity,
+  CreativeEntity,
 ];

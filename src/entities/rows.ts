@@ -1,5 +1,6 @@
 import { AgreementEntity, AllianceEntity, AllianceMemberEntity, AuditEntryEntity } from './alliance.entity';
 import { BrandEntity } from './brand.entity';
+import { CampaignEntity, CreativeEntity } from './campaign.entity';
 import { CourseEntity } from './course.entity';
 import { LearnerEntity } from './learner.entity';
 
@@ -130,4 +131,52 @@ export function auditFromRow(row: Row): AuditEntryEntity {
 export function returnedRows<T>(result: unknown): T[] {
   const r = result as unknown[];
   return (Array.isArray(r[0]) ? r[0] : r) as T[];
+}
+
+export const CAMPAIGN_COLUMNS =
+  'k.tenant_id, k.id, k.alliance_id, k.name, k.kind, k.status, k.starts_at, k.ends_at, k.window_start_hour, k.window_end_hour, ' +
+  'k.time_zone, k.budget_minor, k.currency, k.target_segments, k.sponsorship_property_kind, k.sponsorship_property_name, ' +
+  'k.sponsorship_sport, k.sponsorship_starts_at, k.sponsorship_fee_minor, k.sponsorship_fee_currency, k.created_at, k.updated_at';
+
+export function campaignFromRow(row: Row): CampaignEntity {
+  return Object.assign(new CampaignEntity(), {
+    tenantId: row.tenant_id,
+    id: row.id,
+    allianceId: row.alliance_id,
+    name: row.name,
+    kind: row.kind,
+    status: row.status,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    windowStartHour: row.window_start_hour,
+    windowEndHour: row.window_end_hour,
+    timeZone: row.time_zone,
+    budgetMinor: safeNumber(row.budget_minor),
+    currency: row.currency,
+    targetSegments: row.target_segments,
+    sponsorshipPropertyKind: row.sponsorship_property_kind,
+    sponsorshipPropertyName: row.sponsorship_property_name,
+    sponsorshipSport: row.sponsorship_sport,
+    sponsorshipStartsAt: row.sponsorship_starts_at,
+    sponsorshipFeeMinor: row.sponsorship_fee_minor == null ? null : safeNumber(row.sponsorship_fee_minor),
+    sponsorshipFeeCurrency: row.sponsorship_fee_currency,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+}
+
+export const CREATIVE_COLUMNS = 'r.tenant_id, r.id, r.campaign_id, r.alliance_id, r.channel, r.headline, r.body, r.image_url, r.created_at';
+
+export function creativeFromRow(row: Row): CreativeEntity {
+  return Object.assign(new CreativeEntity(), {
+    tenantId: row.tenant_id,
+    id: row.id,
+    campaignId: row.campaign_id,
+    allianceId: row.alliance_id,
+    channel: row.channel,
+    headline: row.headline,
+    body: row.body,
+    imageUrl: row.image_url,
+    createdAt: row.created_at,
+  });
 }

@@ -2,6 +2,7 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mu
 import type { AllianceEntity, AllianceMemberEntity, AuditEntryEntity } from '../entities';
 import { Agreement, Alliance, AllianceConnection, AllianceMember, AllianceStatus, AuditEntry, AuditEntryConnection, CreateAllianceInput, PartnerSuggestion } from '../schema/alliance.types';
 import { BrandProfile } from '../schema/brand.types';
+import { CampaignConnection } from '../schema/campaign.types';
 import { ConnectionArgs } from '../schema/connection';
 import { CourseConnection } from '../schema/course.types';
 import { services } from '../services';
@@ -77,6 +78,11 @@ export class AllianceResolver {
   @FieldResolver(() => CourseConnection, { description: 'The joint courses; empty for brands that are not ACTIVE members.' })
   courses(@Root() alliance: AllianceEntity, @Ctx() ctx: RequestContext, @Args() args: ConnectionArgs) {
     return services.courses.list(ctx, { ...args, filter: { allianceId: alliance.id } });
+  }
+
+  @FieldResolver(() => CampaignConnection, { description: 'The joint campaigns; empty for brands that are not ACTIVE members.' })
+  campaigns(@Root() alliance: AllianceEntity, @Ctx() ctx: RequestContext, @Args() args: ConnectionArgs) {
+    return services.campaigns.list(ctx, { ...args, allianceId: alliance.id });
   }
 
   @FieldResolver(() => AuditEntryConnection, {

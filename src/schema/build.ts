@@ -9,6 +9,7 @@ import {
   PartnerSuggestionResolver,
 } from '../resolvers/alliance.resolver';
 import { ApiKeyResolver } from '../resolvers/api-key.resolver';
+import { CampaignResolver } from '../resolvers/campaign.resolver';
 import { BrandResolver } from '../resolvers/brand.resolver';
 import { CourseResolver } from '../resolvers/course.resolver';
 import { authChecker } from '../resolvers/guards';
@@ -16,6 +17,7 @@ import { LearnerResolver } from '../resolvers/learner.resolver';
 import { MeResolver } from '../resolvers/me.resolver';
 import { Agreement, Alliance } from './alliance.types';
 import { Brand } from './brand.types';
+import { Campaign, Creative } from './campaign.types';
 import { Course } from './course.types';
 import { Learner } from './learner.types';
 import { DateTimeScalar } from './scalars';
@@ -38,9 +40,10 @@ export function buildAlliedSchema(): Promise<GraphQLSchema> {
       AgreementResolver,
       RevenueShareResolver,
       AgreementAcceptanceResolver,
+      CampaignResolver,
     ],
     // Types reachable only through the Node interface.
-    orphanedTypes: [Brand, Course, Learner, Alliance, Agreement],
+    orphanedTypes: [Brand, Course, Learner, Alliance, Agreement, Campaign, Creative],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     authChecker,
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },

@@ -67,6 +67,21 @@ export class AllianceService {
     });
   }
 
+  /**
+   * The alliance for a new joint course or campaign: the caller must be an
+   * ACTIVE member (NOT_FOUND if it cannot see the alliance, FORBIDDEN if only
+   * invited) and the alliance ACTIVE (CONFLICT otherwise).
+   */
+  async jointAlliance(ctx: RequestContext, allianceId: string, what: string): Promise<string> {
+    const alliance = await this.get(ctx, allianceId);
+    if (!alliance) throw notFound('Alliance');
+    if (!(await this.isActiveMember(ctx, alliance.id))) {
+      throw forbidden('Your brand is invited to this alliance; accept the invitation first.');
+    }
+    if (alliance.status !== 'ACTIVE') throw conflict(`Joint ${what} need an ACTIVE alliance; this one is ${alliance.status}.`);
+    return alliance.id;
+  }
+
   /** Whether the caller is an ACTIVE member of the alliance. */
   async isActiveMember(ctx: RequestContext, allianceId: string): Promise<boolean> {
     const mine = (await this.members(ctx).load(allianceId)).find((m) => m.brandId === ctx.brandId);

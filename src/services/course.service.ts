@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { CourseEntity } from '../entities';
 import { COURSE_COLUMNS, courseFromRow } from '../entities/rows';
-import { conflict, forbidden, notFound } from '../errors';
+import { forbidden, notFound } from '../errors';
 import { CatalogScope, type CourseFilter, type CreateCourseInput, type UpdateCourseInput } from '../schema/course.types';
 import type { RequestContext } from '../tenancy/context';
 import type { AllianceService } from './alliance.service';
@@ -38,7 +38,7 @@ export class CourseService {
 
   /** A course of the caller's brand; with `allianceId`, a joint course of an ACTIVE alliance the caller is an ACTIVE member of. */
   async create(ctx: RequestContext, input: CreateCourseInput): Promise<CourseEntity> {
-    const allianceId = input.allianceId != null ? await this.jointAlliance(ctx, input.allianceId) : null;
+    const allianceId = input.allianceId != null ? await this.alliances.jointAlliance(ctx, input.allianceId, 'courses') : null;
     const manager = await ctx.manager();
     const id = crypto.randomUUID();
     await manager.insert(CourseEntity, {
@@ -115,19 +115,6 @@ export class CourseService {
       },
       args,
     );
-  }
-
-  /** The alliance of a new joint course: the caller must be an ACTIVE member, the alliance ACTIVE. */
-  private async jointAlliance(ctx: RequestContext, allianceId: string): Promise<string> {
-    const alliance = await this.alliances.get(ctx, allianceId);
-    if (!alliance) throw notFound('Alliance');
-    if (!(await this.alliances.isActiveMember(ctx, alliance.id))) {
-      throw forbidden('Your brand is invited to this alliance; accept the invitation first.');
-    }
-    if (alliance.status !== 'ACTIVE') {
-      throw conflict(`Joint courses need an ACTIVE alliance; this one is ${alliance.status}.`);
-    }
-    return alliance.id;
   }
 
   private async getOrFail(ctx: RequestContext, id: string): Promise<CourseEntity> {

@@ -3,6 +3,7 @@ import { AllianceService } from './alliance.service';
 import { ApiKeyService } from './api-key.service';
 import { AuditService } from './audit.service';
 import { BrandService } from './brand.service';
+import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
 import { LearnerService } from './learner.service';
 import { NodeService } from './node.service';
@@ -13,6 +14,7 @@ const alliances = new AllianceService(audit);
 const agreements = new AgreementService(alliances, audit);
 const courses = new CourseService(alliances);
 const learners = new LearnerService();
+const campaigns = new CampaignService(alliances, courses);
 
 /** The domain services; stateless, so one instance of each serves every request. */
 export const services = {
@@ -20,7 +22,8 @@ export const services = {
   apiKeys: new ApiKeyService(),
   courses,
   learners,
-  nodes: new NodeService(courses, learners, alliances, agreements),
+  nodes: new NodeService(courses, learners, alliances, agreements, campaigns),
+  campaigns,
   audit,
   alliances,
   agreements,

@@ -4,6 +4,7 @@ import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import type { AgreementService } from './agreement.service';
 import type { AllianceService } from './alliance.service';
+import type { CampaignService } from './campaign.service';
 import type { CourseService } from './course.service';
 import type { LearnerService } from './learner.service';
 
@@ -18,12 +19,20 @@ type Finder = (ctx: RequestContext, id: string) => Promise<object | null>;
 export class NodeService {
   private readonly finders: Record<string, Finder>;
 
-  constructor(courses: CourseService, learners: LearnerService, alliances: AllianceService, agreements: AgreementService) {
+  constructor(
+    courses: CourseService,
+    learners: LearnerService,
+    alliances: AllianceService,
+    agreements: AgreementService,
+    campaigns: CampaignService,
+  ) {
     this.finders = {
       course: (ctx, id) => courses.get(ctx, id),
       learner: (ctx, id) => learners.get(ctx, { id }),
       alliance: (ctx, id) => alliances.get(ctx, id),
       agreement: (ctx, id) => agreements.get(ctx, id),
+      campaign: (ctx, id) => campaigns.get(ctx, id),
+      creative: (ctx, id) => campaigns.creative(ctx, id),
     };
   }
 
@@ -36,6 +45,8 @@ export class NodeService {
        union all select 'learner' from learners where tenant_id = $1 and id = $2
        union all select 'alliance' from alliances where id = $2
        union all select 'agreement' from agreements where id = $2
+       union all select 'campaign' from campaigns where id = $2
+       union all select 'creative' from creatives where id = $2
        limit 1`,
       [ctx.brandId, id],
     );

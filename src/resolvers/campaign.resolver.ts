@@ -1,0 +1,86 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { CampaignEntity } from '../entities';
+import { Alliance } from '../schema/alliance.types';
+import { BrandProfile } from '../schema/brand.types';
+import { Campaign, CampaignConnection, CampaignStatus, CreateCampaignInput, Creative, CreativeInput } from '../schema/campaign.types';
+import { MoneyInput } from '../schema/common.types';
+import { ConnectionArgs } from '../schema/connection';
+import { Course } from '../schema/course.types';
+import { DateTimeScalar } from '../schema/scalars';
+import { services } from '../services';
+import type { RequestContext } from '../tenancy/context';
+import { Role } from '../tenancy/roles';
+
+@ArgsType()
+class CampaignsArgs extends ConnectionArgs {
+  @Field(() => ID, { nullable: true }) allianceId?: string | null;
+  @Field(() => CampaignStatus, { nullable: true }) status?: CampaignStatus | null;
+}
+
+@Resolver(() => Campaign)
+export class CampaignResolver {
+  @Authorized(Role.ANALYST)
+  @Query(() => CampaignConnection, { description: "The caller's campaigns and the joint campaigns of its alliances, newest first." })
+  campaigns(@Ctx() ctx: RequestContext, @Args() args: CampaignsArgs) {
+    return services.campaigns.list(ctx, args);
+  }
+
+  @Authorized(Role.ANALYST)
+  @Query(() => Campaign, { nullable: true })
+  campaign(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
+    return services.campaigns.get(ctx, id);
+  }
+
+  @Authorized(Role.EDITOR)
+  @Mutation(() => Campaign)
+  createCampaign(@Ctx() ctx: RequestContext, @Arg('input') input: CreateCampaignInput) {
+    return services.campaigns.create(ctx, input);
+  }
+
+  @Authorized(Role.EDITOR)
+  @Mutation(() => Creative)
+  addCreative(@Ctx() ctx: RequestContext, @Arg('campaignId', () => ID) campaignId: string, @Arg('input') input: CreativeInput) {
+    return services.campaigns.addCreative(ctx, campaignId, input);
+  }
+
+  @Authorized(Role.EDITOR)
+  @Mutation(() => Campaign)
+  setCampaignStatus(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('status', () => CampaignStatus) status: CampaignStatus,
+  ) {
+    return services.campaigns.setStatus(ctx, id, status);
+  }
+
+  @Authorized(Role.EDITOR)
+  @Mutation(() => Campaign)
+  recordCampaignSpend(
+    @Ctx() ctx: RequestContext,
+    @Arg('campaignId', () => ID) campaignId: string,
+    @Arg('amount', () => MoneyInput) amount: MoneyInput,
+    @Arg('occurredAt', () => DateTimeScalar) occurredAt: Date,
+  ) {
+    return services.campaigns.recordSpend(ctx, campaignId, amount, occurredAt);
+  }
+
+  @FieldResolver(() => BrandProfile)
+  owner(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
+    return services.brands.profiles(ctx).load(campaign.tenantId);
+  }
+
+  @FieldResolver(() => Alliance, { nullable: true })
+  alliance(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
+    return campaign.allianceId ? services.alliances.get(ctx, campaign.allianceId) : null;
+  }
+
+  @FieldResolver(() => [Course])
+  courses(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
+    return services.campaigns.promotedCourses(ctx, campaign);
+  }
+
+  @FieldResolver(() => [Creative])
+  creatives(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
+    return services.campaigns.creatives(ctx).load(campaign.id);
+  }
+}

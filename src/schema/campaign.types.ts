@@ -1,0 +1,126 @@
+import { ArrayMaxSize, IsOptional, IsUrl, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Money, MoneyInput, Node } from './common.types';
+import { connectionTypes } from './connection';
+import { DateTimeScalar } from './scalars';
+import { IsNotBlank } from './validators';
+
+export enum CampaignKind {
+  JOINT_MARKETING = 'JOINT_MARKETING',
+  AD_PLACEMENT = 'AD_PLACEMENT',
+  SPONSORSHIP = 'SPONSORSHIP',
+  EMAIL = 'EMAIL',
+  LOYALTY = 'LOYALTY',
+}
+export enum CampaignStatus {
+  DRAFT = 'DRAFT',
+  SCHEDULED = 'SCHEDULED',
+  ACTIVE = 'ACTIVE',
+  PAUSED = 'PAUSED',
+  ENDED = 'ENDED',
+}
+export enum Channel {
+  SOCIAL = 'SOCIAL',
+  SEARCH = 'SEARCH',
+  IN_APP = 'IN_APP',
+  EMAIL = 'EMAIL',
+  PARTNER_SITE = 'PARTNER_SITE',
+  BROADCAST = 'BROADCAST',
+  VENUE = 'VENUE',
+}
+export enum SportsPropertyKind {
+  EVENT = 'EVENT',
+  TEAM = 'TEAM',
+  ATHLETE = 'ATHLETE',
+}
+registerEnumType(CampaignKind, { name: 'CampaignKind' });
+registerEnumType(CampaignStatus, { name: 'CampaignStatus' });
+registerEnumType(Channel, { name: 'Channel' });
+registerEnumType(SportsPropertyKind, { name: 'SportsPropertyKind' });
+
+@ObjectType({ implements: Node })
+export class Creative extends Node {
+  @Field(() => Channel) channel!: Channel;
+  @Field() headline!: string;
+  @Field(() => String, { nullable: true }) body!: string | null;
+  @Field(() => String, { nullable: true }) imageUrl!: string | null;
+}
+
+@ObjectType()
+export class Sponsorship {
+  @Field(() => SportsPropertyKind) propertyKind!: SportsPropertyKind;
+  @Field() propertyName!: string;
+  @Field() sport!: string;
+  @Field(() => DateTimeScalar, { nullable: true }) startsAt!: Date | null;
+  @Field(() => Money) fee!: Money;
+}
+
+/** `owner`, `alliance`, `courses` and `creatives` are resolved by CampaignResolver. */
+@ObjectType({ implements: Node })
+export class Campaign extends Node {
+  @Field() name!: string;
+  @Field(() => CampaignKind) kind!: CampaignKind;
+  @Field(() => CampaignStatus) status!: CampaignStatus;
+  @Field(() => DateTimeScalar) startsAt!: Date;
+  @Field(() => DateTimeScalar, { nullable: true }) endsAt!: Date | null;
+  @Field(() => Int, { nullable: true, description: "Daily delivery window in the campaign's time zone, e.g. 21..23." })
+  windowStartHour!: number | null;
+  @Field(() => Int, { nullable: true }) windowEndHour!: number | null;
+  @Field() timeZone!: string;
+  @Field(() => Money) budget!: Money;
+  @Field(() => [String]) targetSegments!: string[];
+  @Field(() => Sponsorship, { nullable: true }) sponsorship!: Sponsorship | null;
+  @Field(() => DateTimeScalar) createdAt!: Date;
+}
+
+export const { Edge: CampaignEdge, Connection: CampaignConnection } = connectionTypes('Campaign', Campaign);
+
+@InputType()
+export class SponsorshipInput {
+  @Field(() => SportsPropertyKind) propertyKind!: SportsPropertyKind;
+  @Field() @Length(1, 200) @IsNotBlank() propertyName!: string;
+  @Field() @Length(1, 100) @IsNotBlank() sport!: string;
+  @Field(() => DateTimeScalar, { nullable: true }) startsAt?: Date | null;
+  @Field(() => MoneyInput) @ValidateNested() fee!: MoneyInput;
+}
+
+const hour = () => {
+  const min = Min(0, { message: 'window hours must be 0..23' });
+  const max = Max(23, { message: 'window hours must be 0..23' });
+  return (target: object, property: string) => {
+    min(target, property);
+    max(target, property);
+  };
+};
+
+@InputType()
+export class CreateCampaignInput {
+  @Field() @Length(1, 200) @IsNotBlank() name!: string;
+  @Field(() => CampaignKind) kind!: CampaignKind;
+  @Field(() => ID, { nullable: true }) allianceId?: string | null;
+  @Field(() => DateTimeScalar) startsAt!: Date;
+  @Field(() => DateTimeScalar, { nullable: true }) endsAt?: Date | null;
+  @Field(() => Int, { nullable: true }) @IsOptional() @hour() windowStartHour?: number | null;
+  @Field(() => Int, { nullable: true }) @IsOptional() @hour() windowEndHour?: number | null;
+  @Field(() => String, { nullable: true, defaultValue: 'UTC' }) @IsOptional() @MaxLength(64) timeZone?: string | null;
+  @Field(() => MoneyInput) @ValidateNested() budget!: MoneyInput;
+  @Field(() => [String], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(50, { message: 'at most 50 target segments' })
+  @Length(1, 100, { each: true, message: 'each target segment must be 1..100 characters' })
+  targetSegments?: string[] | null;
+  @Field(() => [ID], { nullable: true }) @IsOptional() @ArrayMaxSize(50, { message: 'at most 50 courses' }) courseIds?: string[] | null;
+  @Field(() => SponsorshipInput, { nullable: true }) @IsOptional() @ValidateNested() sponsorship?: SponsorshipInput | null;
+}
+
+@InputType()
+export class CreativeInput {
+  @Field(() => Channel) channel!: Channel;
+  @Field() @Length(1, 200) @IsNotBlank() headline!: string;
+  @Field({ nullable: true }) @IsOptional() @MaxLength(2000) body?: string;
+  @Field({ nullable: true })
+  @IsOptional()
+  @MaxLength(2000)
+  @IsUrl({ protocols: ['https', 'http'], require_protocol: true }, { message: 'imageUrl must be an http(s) URL' })
+  imageUrl?: string;
+}
