@@ -10,6 +10,7 @@ import {
 } from '../resolvers/alliance.resolver';
 import { ApiKeyResolver } from '../resolvers/api-key.resolver';
 import { CampaignResolver } from '../resolvers/campaign.resolver';
+import { EventResolver } from '../resolvers/event.resolver';
 import { BrandResolver } from '../resolvers/brand.resolver';
 import { CourseResolver } from '../resolvers/course.resolver';
 import { authChecker } from '../resolvers/guards';
@@ -41,6 +42,7 @@ export function buildAlliedSchema(): Promise<GraphQLSchema> {
       RevenueShareResolver,
       AgreementAcceptanceResolver,
       CampaignResolver,
+      EventResolver,
     ],
     // Types reachable only through the Node interface.
     orphanedTypes: [Brand, Course, Learner, Alliance, Agreement, Campaign, Creative],

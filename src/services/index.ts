@@ -5,6 +5,7 @@ import { AuditService } from './audit.service';
 import { BrandService } from './brand.service';
 import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
+import { EventService } from './event.service';
 import { LearnerService } from './learner.service';
 import { NodeService } from './node.service';
 import { PartnerService } from './partner.service';
@@ -24,6 +25,7 @@ export const services = {
   learners,
   nodes: new NodeService(courses, learners, alliances, agreements, campaigns),
   campaigns,
+  events: new EventService(courses, campaigns),
   audit,
   alliances,
   agreements,

@@ -23,10 +23,6 @@ const contractFile = path.resolve(root, '../shared/contract/schema.graphql');
 const NOT_YET_BUILT = new Set<string>(
   [
     'CampaignMetrics',
-    'EventType',
-    'EventInput',
-    'EventRejection',
-    'RecordEventsResult',
     'SettlementStatus',
     'SettlementLine',
     'Settlement',
@@ -64,7 +60,6 @@ const NOT_YET_BUILT = new Set<string>(
     'Query.demandTrends',
     'Query.segmentation',
     'Query.models',
-    'Mutation.recordEvents',
     'Mutation.runSettlement',
     'Mutation.finalizeSettlement',
     'Mutation.trainModel',

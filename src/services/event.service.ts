@@ -1,0 +1,224 @@
+import crypto from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { CampaignEntity, CourseEntity } from '../entities';
+import { badInput } from '../errors';
+import { EventType, type EventInput } from '../schema/event.types';
+import type { RequestContext } from '../tenancy/context';
+import type { CampaignService } from './campaign.service';
+import type { CourseService } from './course.service';
+import { eventProblem, MAX_EVENTS_PER_CALL, type Rejection } from './event-rules';
+
+export interface RecordResult {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+interface Resolved {
+  index: number;
+  event: EventInput;
+  course: CourseEntity | null;
+  campaign: CampaignEntity | null;
+  creativeId: string | null;
+}
+
+interface Row {
+  id: string;
+  key: string;
+  type: string;
+  learner: string;
+  at: Date;
+  courseTenant: string | null;
+  course: string | null;
+  campaignTenant: string | null;
+  campaign: string | null;
+  creative: string | null;
+  alliance: string | null;
+  amount: number | null;
+  currency: string | null;
+  rating: number | null;
+  text: string | null;
+  refundOf: string | null;
+}
+
+/**
+ * Ingestion. Every event is checked on its own; valid ones are stored, bad
+ * ones come back as rejections with their index, and a key the brand has
+ * already used (stored before, earlier in the batch, or by a concurrent
+ * request) is a duplicate, whatever else the event says. The whole call is
+ * one transaction, committed before the response is sent.
+ */
+export class EventService {
+  constructor(
+    private readonly courses: CourseService,
+    private readonly campaigns: CampaignService,
+  ) {}
+
+  async record(ctx: RequestContext, events: EventInput[]): Promise<RecordResult> {
+    if (events.length > MAX_EVENTS_PER_CALL) {
+      throw badInput(`At most ${MAX_EVENTS_PER_CALL} events per call; send the rest in further calls.`);
+    }
+    const manager = await ctx.manager();
+    const brandId = ctx.brandId;
+    const rejected: Rejection[] = [];
+    let duplicates = 0;
+
+    const keys = [...new Set(events.map((e) => e.idempotencyKey).filter((k) => typeof k === 'string' && k.length <= 200))];
+    const stored = new Set<string>(
+      (await manager.query(`select idempotency_key from events where tenant_id = $1 and idempotency_key = any($2::text[])`, [brandId, keys])).map(
+        (r: { idempotency_key: string }) => r.idempotency_key,
+      ),
+    );
+    const seen = new Set<string>();
+    const candidates: { index: number; event: EventInput }[] = [];
+    events.forEach((event, index) => {
+      if (stored.has(event.idempotencyKey) || seen.has(event.idempotencyKey)) {
+        duplicates++;
+        return;
+      }
+      seen.add(event.idempotencyKey);
+      const problem = eventProblem(event);
+      if (problem) rejected.push({ index, ...problem });
+      else candidates.push({ index, event });
+    });
+
+    const resolved: Resolved[] = [];
+    for (const outcome of await Promise.all(candidates.map((c) => this.resolveReferences(ctx, c.index, c.event)))) {
+      if ('code' in outcome) rejected.push(outcome);
+      else resolved.push(outcome);
+    }
+
+    const learners = await this.learnerIds(manager, brandId, resolved.map((r) => r.event.learnerExternalId));
+    const toRow = (r: Resolved, refundOf: string | null): Row => ({
+      id: crypto.randomUUID(),
+      key: r.event.idempotencyKey,
+      type: r.event.type,
+      learner: learners.get(r.event.learnerExternalId)!,
+      at: r.event.occurredAt,
+      courseTenant: r.course?.tenantId ?? null,
+      course: r.course?.id ?? null,
+      campaignTenant: r.campaign?.tenantId ?? null,
+      campaign: r.campaign?.id ?? null,
+      creative: r.creativeId,
+      // A joint course's alliance first: its revenue is split by that alliance's agreement.
+      alliance: r.course?.allianceId ?? r.campaign?.allianceId ?? null,
+      amount: r.event.amount?.amountMinor ?? null,
+      currency: r.event.amount?.currency ?? null,
+      rating: r.event.rating ?? null,
+      text: r.event.text ?? null,
+      refundOf,
+    });
+
+    // Everything but refunds at once; then refunds one by one, since a refund
+    // may name a purchase from this very batch and refunds of one purchase
+    // must never add up to more than it.
+    const plain = resolved.filter((r) => r.event.type !== EventType.REFUND);
+    const inserted = await this.insert(manager, brandId, plain.map((r) => toRow(r, null)));
+    let accepted = inserted.size;
+    duplicates += plain.length - inserted.size;
+
+    for (const r of resolved.filter((x) => x.event.type === EventType.REFUND)) {
+      const outcome = await this.checkRefund(manager, brandId, r);
+      if ('code' in outcome) {
+        rejected.push(outcome);
+        continue;
+      }
+      const added = await this.insert(manager, brandId, [toRow(r, outcome.purchaseId)]);
+      if (added.size) accepted++;
+      else duplicates++;
+    }
+    rejected.sort((x, y) => x.index - y.index);
+    return { accepted, duplicates, rejected };
+  }
+
+  /** The course, campaign and creative an event names, as the brand can see them. */
+  private async resolveReferences(ctx: RequestContext, index: number, event: EventInput): Promise<Resolved | Rejection> {
+    const reject = (code: string, message: string): Rejection => ({ index, code, message });
+    const course = event.courseId ? await this.courses.get(ctx, event.courseId) : null;
+    if (event.courseId && !course) return reject('UNKNOWN_COURSE', `Course ${event.courseId} not found.`);
+    let campaign = event.campaignId ? await this.campaigns.get(ctx, event.campaignId) : null;
+    if (event.campaignId && !campaign) return reject('UNKNOWN_CAMPAIGN', `Campaign ${event.campaignId} not found.`);
+    let creativeId: string | null = null;
+    if (event.creativeId) {
+      const creative = await this.campaigns.creative(ctx, event.creativeId);
+      if (!creative) return reject('UNKNOWN_CREATIVE', `Creative ${event.creativeId} not found.`);
+      if (campaign && creative.campaignId !== campaign.id) {
+        return reject('CREATIVE_NOT_IN_CAMPAIGN', `Creative ${creative.id} belongs to another campaign.`);
+      }
+      // A creative names its campaign.
+      campaign ??= await this.campaigns.get(ctx, creative.campaignId);
+      creativeId = creative.id;
+    }
+    return { index, event, course, campaign, creativeId };
+  }
+
+  /** Learners by external id, created on first sight. */
+  private async learnerIds(manager: EntityManager, brandId: string, externalIds: string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(externalIds)];
+    if (unique.length === 0) return new Map();
+    await manager.query(
+      `insert into learners (tenant_id, id, external_id)
+       select $1, gen_random_uuid(), x from unnest($2::text[]) as x
+       on conflict (tenant_id, external_id) do nothing`,
+      [brandId, unique],
+    );
+    const rows: { id: string; external_id: string }[] = await manager.query(
+      `select id, external_id from learners where tenant_id = $1 and external_id = any($2::text[])`,
+      [brandId, unique],
+    );
+    return new Map(rows.map((r) => [r.external_id, r.id]));
+  }
+
+  /**
+   * A refund must name a purchase of this brand, for the same course and
+   * currency, and refunds of one purchase never add up to more than it.
+   * Refunds of one purchase are serialised by a transaction-scoped lock.
+   */
+  private async checkRefund(manager: EntityManager, brandId: string, r: Resolved): Promise<{ purchaseId: string } | Rejection> {
+    const reject = (code: string, message: string): Rejection => ({ index: r.index, code, message });
+    const key = r.event.refundOf as string;
+    await manager.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [`refund:${brandId}:${key}`]);
+    const [purchase] = await manager.query(
+      `select id, amount_minor::text as amount, currency, course_id from events
+       where tenant_id = $1 and idempotency_key = $2 and type = 'PURCHASE'`,
+      [brandId, key],
+    );
+    if (!purchase) return reject('UNKNOWN_PURCHASE', `refundOf "${key}" names no purchase of this brand.`);
+    if (purchase.course_id !== r.course?.id) return reject('REFUND_COURSE_MISMATCH', 'A refund must name the course of its purchase.');
+    if (purchase.currency !== r.event.amount?.currency) {
+      return reject('REFUND_CURRENCY_MISMATCH', `The purchase was in ${purchase.currency}.`);
+    }
+    const [{ refunded }] = await manager.query(
+      `select coalesce(sum(amount_minor), 0)::text as refunded from events where tenant_id = $1 and refund_of = $2`,
+      [brandId, purchase.id],
+    );
+    const total = BigInt(refunded) + BigInt(r.event.amount!.amountMinor);
+    if (total > BigInt(purchase.amount)) {
+      return reject(
+        'REFUND_EXCEEDS_PURCHASE',
+        `Refunds of "${key}" would total ${total} minor units; the purchase was ${purchase.amount}.`,
+      );
+    }
+    return { purchaseId: purchase.id };
+  }
+
+  /** Inserts rows, skipping keys that exist (a concurrent request may have stored them); returns the keys stored. */
+  private async insert(manager: EntityManager, brandId: string, rows: Row[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const column = <K extends keyof Row>(k: K) => rows.map((r) => r[k]);
+    const result: { idempotency_key: string }[] = await manager.query(
+      `insert into events (tenant_id, id, idempotency_key, type, learner_id, occurred_at, course_tenant_id, course_id,
+         campaign_tenant_id, campaign_id, creative_id, alliance_id, amount_minor, currency, rating, text, refund_of)
+       select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::uuid[], $8::uuid[],
+         $9::uuid[], $10::uuid[], $11::uuid[], $12::uuid[], $13::bigint[], $14::text[], $15::smallint[], $16::text[], $17::uuid[])
+       on conflict (tenant_id, idempotency_key) do nothing
+       returning idempotency_key`,
+      [
+        brandId, column('id'), column('key'), column('type'), column('learner'), column('at'), column('courseTenant'),
+        column('course'), column('campaignTenant'), column('campaign'), column('creative'), column('alliance'),
+        column('amount'), column('currency'), column('rating'), column('text'), column('refundOf'),
+      ],
+    );
+    return new Set(result.map((r) => r.idempotency_key));
+  }
+}
