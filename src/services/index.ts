@@ -7,6 +7,7 @@ import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
 import { EventService } from './event.service';
 import { LearnerService } from './learner.service';
+import { MetricsService } from './metrics.service';
 import { NodeService } from './node.service';
 import { PartnerService } from './partner.service';
 
@@ -26,6 +27,7 @@ export const services = {
   nodes: new NodeService(courses, learners, alliances, agreements, campaigns),
   campaigns,
   events: new EventService(courses, campaigns),
+  metrics: new MetricsService(alliances),
   audit,
   alliances,
   agreements,

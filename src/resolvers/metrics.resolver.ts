@@ -1,0 +1,31 @@
+import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { MetricsBucket, MetricsSeries, MetricsSnapshot, MetricsWindow } from '../schema/metrics.types';
+import { DateTimeScalar } from '../schema/scalars';
+import { services } from '../services';
+import type { RequestContext } from '../tenancy/context';
+import { Role } from '../tenancy/roles';
+
+@Resolver()
+export class MetricsResolver {
+  @Authorized(Role.ANALYST)
+  @Query(() => MetricsSnapshot, { description: "The caller's brand, or one alliance it is an ACTIVE member of (joint courses and campaigns)." })
+  metrics(
+    @Ctx() ctx: RequestContext,
+    @Arg('window', () => MetricsWindow, { nullable: true, defaultValue: MetricsWindow.LAST_24_HOURS }) window: MetricsWindow | null,
+    @Arg('allianceId', () => ID, { nullable: true }) allianceId?: string,
+  ) {
+    return services.metrics.snapshot(ctx, window ?? MetricsWindow.LAST_24_HOURS, allianceId);
+  }
+
+  @Authorized(Role.ANALYST)
+  @Query(() => MetricsSeries)
+  metricsSeries(
+    @Ctx() ctx: RequestContext,
+    @Arg('from', () => DateTimeScalar) from: Date,
+    @Arg('to', () => DateTimeScalar) to: Date,
+    @Arg('bucket', () => MetricsBucket, { nullable: true, defaultValue: MetricsBucket.DAY }) bucket: MetricsBucket | null,
+    @Arg('allianceId', () => ID, { nullable: true }) allianceId?: string,
+  ) {
+    return services.metrics.series(ctx, from, to, bucket ?? MetricsBucket.DAY, allianceId);
+  }
+}

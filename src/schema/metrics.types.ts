@@ -1,0 +1,56 @@
+import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import { Money } from './common.types';
+import { DateTimeScalar, SafeIntScalar } from './scalars';
+
+export enum MetricsWindow {
+  LAST_HOUR = 'LAST_HOUR',
+  LAST_24_HOURS = 'LAST_24_HOURS',
+  LAST_7_DAYS = 'LAST_7_DAYS',
+  LAST_30_DAYS = 'LAST_30_DAYS',
+}
+export enum MetricsBucket {
+  HOUR = 'HOUR',
+  DAY = 'DAY',
+  WEEK = 'WEEK',
+}
+registerEnumType(MetricsWindow, { name: 'MetricsWindow' });
+registerEnumType(MetricsBucket, { name: 'MetricsBucket' });
+
+@ObjectType()
+export class MetricsSnapshot {
+  @Field(() => DateTimeScalar) at!: Date;
+  @Field(() => DateTimeScalar) windowStart!: Date;
+  @Field(() => [Money], { description: 'Purchases less refunds, one amount per currency.' }) revenue!: Money[];
+  @Field(() => SafeIntScalar) purchases!: number;
+  @Field(() => SafeIntScalar) refunds!: number;
+  @Field(() => SafeIntScalar) impressions!: number;
+  @Field(() => SafeIntScalar) clicks!: number;
+  @Field(() => Float, { description: 'clicks / impressions; 0 without impressions.' }) ctr!: number;
+  @Field(() => SafeIntScalar, { description: 'Purchases attributed to a campaign (named, or the last click within 7 days).' })
+  conversions!: number;
+  @Field(() => Float, { description: 'conversions / clicks; 0 without clicks.' }) conversionRate!: number;
+  @Field(() => Float, { nullable: true, description: 'Mean rating mapped to 0..1 ((mean − 1) / 4); null with no ratings.' })
+  satisfaction!: number | null;
+  @Field(() => SafeIntScalar) ratings!: number;
+  @Field(() => SafeIntScalar) activeLearners!: number;
+}
+
+@ObjectType()
+export class MetricsPoint {
+  @Field(() => DateTimeScalar) bucketStart!: Date;
+  @Field(() => [Money]) revenue!: Money[];
+  @Field(() => SafeIntScalar) purchases!: number;
+  @Field(() => SafeIntScalar) impressions!: number;
+  @Field(() => SafeIntScalar) clicks!: number;
+  @Field(() => SafeIntScalar) conversions!: number;
+  @Field(() => Float, { nullable: true }) satisfaction!: number | null;
+  @Field(() => SafeIntScalar) ratings!: number;
+}
+
+@ObjectType()
+export class MetricsSeries {
+  @Field(() => DateTimeScalar) from!: Date;
+  @Field(() => DateTimeScalar) to!: Date;
+  @Field(() => MetricsBucket) bucket!: MetricsBucket;
+  @Field(() => [MetricsPoint]) points!: MetricsPoint[];
+}

@@ -1,0 +1,129 @@
+import { badInput, notFound } from '../errors';
+import { MetricsBucket, MetricsWindow, type MetricsPoint, type MetricsSeries, type MetricsSnapshot } from '../schema/metrics.types';
+import type { RequestContext } from '../tenancy/context';
+import { isUuid } from '../tenancy/credentials';
+import type { AllianceService } from './alliance.service';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const WINDOW_MS: Record<MetricsWindow, number> = {
+  [MetricsWindow.LAST_HOUR]: HOUR,
+  [MetricsWindow.LAST_24_HOURS]: DAY,
+  [MetricsWindow.LAST_7_DAYS]: 7 * DAY,
+  [MetricsWindow.LAST_30_DAYS]: 30 * DAY,
+};
+export const MAX_SERIES_POINTS = 2000;
+
+/** One bucket's figures as the database aggregates them. */
+interface Figures {
+  purchases: number;
+  refunds: number;
+  impressions: number;
+  clicks: number;
+  ratings: number;
+  ratingSum: number;
+  learners: number;
+  conversions: number;
+  revenue: Record<string, string>;
+}
+
+const NONE: Figures = { purchases: 0, refunds: 0, impressions: 0, clicks: 0, ratings: 0, ratingSum: 0, learners: 0, conversions: 0, revenue: {} };
+
+const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
+
+/** Satisfaction = (mean rating − 1) / 4, in 0..1; null without ratings. */
+export const satisfaction = (f: Pick<Figures, 'ratings' | 'ratingSum'>) =>
+  f.ratings > 0 ? (f.ratingSum / f.ratings - 1) / 4 : null;
+
+function revenue(f: Figures) {
+  return Object.entries(f.revenue).map(([currency, net]) => {
+    const amountMinor = Number(net);
+    if (!Number.isSafeInteger(amountMinor)) throw new Error(`revenue ${net} ${currency} exceeds the safe integer range`);
+    return { amountMinor, currency };
+  });
+}
+
+/** Start of the UTC bucket holding `t` (weeks start on Monday, as PostgreSQL's date_trunc). */
+export function bucketStart(t: Date, bucket: MetricsBucket): Date {
+  const d = new Date(t);
+  d.setUTCMinutes(0, 0, 0);
+  if (bucket === MetricsBucket.HOUR) return d;
+  d.setUTCHours(0);
+  if (bucket === MetricsBucket.DAY) return d;
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  return d;
+}
+
+const STEP: Record<MetricsBucket, number> = { HOUR, DAY, WEEK: 7 * DAY };
+
+/** Revenue, engagement and satisfaction for the caller's brand, or for an alliance it is an ACTIVE member of. */
+export class MetricsService {
+  constructor(private readonly alliances: AllianceService) {}
+
+  async snapshot(ctx: RequestContext, window: MetricsWindow, allianceId?: string | null): Promise<MetricsSnapshot> {
+    await this.checkScope(ctx, allianceId);
+    const at = new Date();
+    const windowStart = new Date(at.getTime() - WINDOW_MS[window]);
+    const [row] = await this.figures(ctx, allianceId, windowStart, at, null);
+    const f = row?.figures ?? NONE;
+    return {
+      at,
+      windowStart,
+      revenue: revenue(f),
+      purchases: f.purchases,
+      refunds: f.refunds,
+      impressions: f.impressions,
+      clicks: f.clicks,
+      ctr: ratio(f.clicks, f.impressions),
+      conversions: f.conversions,
+      conversionRate: ratio(f.conversions, f.clicks),
+      satisfaction: satisfaction(f),
+      ratings: f.ratings,
+      activeLearners: f.learners,
+    };
+  }
+
+  /** Every bucket from the one holding `from` up to `to` (exclusive), empty ones included. */
+  async series(ctx: RequestContext, from: Date, to: Date, bucket: MetricsBucket, allianceId?: string | null): Promise<MetricsSeries> {
+    if (!(from < to)) throw badInput('from must be earlier than to.');
+    const first = bucketStart(from, bucket);
+    const count = Math.ceil((to.getTime() - first.getTime()) / STEP[bucket]);
+    if (count > MAX_SERIES_POINTS) {
+      throw badInput(`That is ${count} ${bucket} buckets; at most ${MAX_SERIES_POINTS}. Choose a larger bucket or a shorter range.`);
+    }
+    await this.checkScope(ctx, allianceId);
+    const rows = await this.figures(ctx, allianceId, from, to, bucket.toLowerCase());
+    const byStart = new Map(rows.map((r) => [new Date(r.bucket_start).getTime(), r.figures]));
+    const points: MetricsPoint[] = [];
+    for (let t = first.getTime(); t < to.getTime(); t += STEP[bucket]) {
+      const f = byStart.get(t) ?? NONE;
+      points.push({
+        bucketStart: new Date(t),
+        revenue: revenue(f),
+        purchases: f.purchases,
+        impressions: f.impressions,
+        clicks: f.clicks,
+        conversions: f.conversions,
+        satisfaction: satisfaction(f),
+        ratings: f.ratings,
+      });
+    }
+    return { from, to, bucket, points };
+  }
+
+  private async checkScope(ctx: RequestContext, allianceId?: string | null): Promise<void> {
+    if (allianceId == null) return;
+    if (!isUuid(allianceId) || !(await this.alliances.isActiveMember(ctx, allianceId))) throw notFound('Alliance');
+  }
+
+  private async figures(ctx: RequestContext, allianceId: string | null | undefined, from: Date, to: Date, bucket: string | null) {
+    void ctx.brandId; // FORBIDDEN for a platform admin: figures belong to a brand or its alliance
+    const manager = await ctx.manager();
+    return (await manager.query(`select bucket_start, figures from allied_event_metrics($1, $2, $3, $4)`, [
+      allianceId ?? null,
+      from,
+      to,
+      bucket,
+    ])) as { bucket_start: Date; figures: Figures }[];
+  }
+}

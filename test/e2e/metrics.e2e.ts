@@ -1,0 +1,182 @@
+import fc from 'fast-check';
+import { Q, createAlliance, propose } from '../support/alliances';
+import { codes, TestApp, type TestBrand } from '../support/server';
+
+const RECORD = `mutation($events: [EventInput!]!) { recordEvents(events: $events) { accepted rejected { index code } } }`;
+const SNAPSHOT = `query($w: MetricsWindow, $a: ID) { metrics(window: $w, allianceId: $a) {
+  at windowStart revenue { amountMinor currency } purchases refunds impressions clicks ctr conversions conversionRate satisfaction ratings activeLearners } }`;
+const HOUR = 3_600_000;
+
+interface Ev {
+  idempotencyKey: string;
+  type: string;
+  learnerExternalId: string;
+  occurredAt: string;
+  courseId?: string;
+  campaignId?: string;
+  amount?: { amountMinor: number; currency: string };
+  rating?: number;
+  refundOf?: string;
+}
+
+/** The snapshot computed directly from the events, as a client would: the contract's definitions. */
+function expected(events: Ev[], from: number, to: number) {
+  const inWindow = events.filter((e) => Date.parse(e.occurredAt) >= from && Date.parse(e.occurredAt) < to);
+  const n = (type: string) => inWindow.filter((e) => e.type === type).length;
+  const revenue = new Map<string, number>();
+  for (const e of inWindow) {
+    if (e.type === 'PURCHASE' || e.type === 'REFUND') {
+      const sign = e.type === 'PURCHASE' ? 1 : -1;
+      revenue.set(e.amount!.currency, (revenue.get(e.amount!.currency) ?? 0) + sign * e.amount!.amountMinor);
+    }
+  }
+  const converted = inWindow.filter((p) => {
+    if (p.type !== 'PURCHASE') return false;
+    if (p.campaignId) return true;
+    const t = Date.parse(p.occurredAt);
+    return events.some((c) => c.type === 'CLICK' && c.campaignId && c.learnerExternalId === p.learnerExternalId && Date.parse(c.occurredAt) <= t && Date.parse(c.occurredAt) > t - 7 * 24 * HOUR);
+  }).length;
+  const ratings = inWindow.filter((e) => e.type === 'RATING');
+  const mean = ratings.reduce((s, e) => s + e.rating!, 0) / ratings.length;
+  return {
+    revenue: [...revenue].sort(([x], [y]) => x.localeCompare(y)).map(([currency, amountMinor]) => ({ amountMinor, currency })),
+    purchases: n('PURCHASE'),
+    refunds: n('REFUND'),
+    impressions: n('IMPRESSION'),
+    clicks: n('CLICK'),
+    ctr: n('IMPRESSION') ? n('CLICK') / n('IMPRESSION') : 0,
+    conversions: converted,
+    conversionRate: n('CLICK') ? converted / n('CLICK') : 0,
+    satisfaction: ratings.length ? (mean - 1) / 4 : null,
+    ratings: ratings.length,
+    activeLearners: new Set(inWindow.map((e) => e.learnerExternalId)).size,
+  };
+}
+
+describe('metrics', () => {
+  let app: TestApp;
+  let a: TestBrand;
+  let b: TestBrand;
+  let outsider: TestBrand;
+  let course: string;
+  let campaign: string;
+  let seq = 0;
+  const key = () => `m-${++seq}`;
+
+  beforeAll(async () => {
+    app = await TestApp.start();
+    a = await app.brand('Metrics Academy');
+    b = await app.brand('Metrics Club');
+    outsider = await app.brand('Metrics Outsider');
+    course = await app.course(a, { title: 'Measured' });
+    campaign = (await app.ok(a.token, `mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }`, {
+      i: { name: 'Measured campaign', kind: 'AD_PLACEMENT', startsAt: '2026-01-01T00:00:00Z', budget: { amountMinor: 1, currency: 'USD' } },
+    })).createCampaign.id;
+  });
+  afterAll(() => app.stop());
+
+  const close = (actual: any, wanted: any) => {
+    for (const k of ['ctr', 'conversionRate', 'satisfaction']) {
+      if (wanted[k] === null) expect(actual[k]).toBeNull();
+      else expect(actual[k]).toBeCloseTo(wanted[k], 10);
+    }
+    const pick = ({ ctr: _c, conversionRate: _r, satisfaction: _s, at: _a, windowStart: _w, ...rest }: any) => rest;
+    expect(pick(actual)).toEqual(pick(wanted));
+  };
+
+  it('equals a direct computation over generated events, for every window', async () => {
+    const now = Date.now();
+    const learners = ['l1', 'l2', 'l3', 'l4', 'l5'];
+    const [events] = fc.sample(
+      fc.array(
+        fc.record({
+          type: fc.constantFrom('IMPRESSION', 'IMPRESSION', 'CLICK', 'VIEW', 'PURCHASE', 'RATING'),
+          learner: fc.constantFrom(...learners),
+          hoursAgo: fc.double({ min: 0.05, max: 24 * 40, noNaN: true }),
+          withCampaign: fc.boolean(),
+          amount: fc.integer({ min: 1, max: 100_000 }),
+          currency: fc.constantFrom('USD', 'CNY'),
+          rating: fc.integer({ min: 1, max: 5 }),
+        }),
+        { minLength: 150, maxLength: 150 },
+      ),
+      { numRuns: 1, seed: 42 },
+    );
+    const generated: Ev[] = events.map((g) => {
+      const e: Ev = { idempotencyKey: key(), type: g.type, learnerExternalId: g.learner, occurredAt: new Date(now - g.hoursAgo * HOUR).toISOString() };
+      if (g.type === 'CLICK' && g.withCampaign) e.campaignId = campaign;
+      if (g.type === 'PURCHASE') Object.assign(e, { courseId: course, amount: { amountMinor: g.amount, currency: g.currency }, campaignId: g.withCampaign && g.amount % 3 === 0 ? campaign : undefined });
+      if (g.type === 'RATING') e.rating = g.rating;
+      return e;
+    });
+    const purchases = generated.filter((e) => e.type === 'PURCHASE').slice(0, 4);
+    for (const p of purchases) {
+      generated.push({ idempotencyKey: key(), type: 'REFUND', learnerExternalId: p.learnerExternalId, occurredAt: new Date(Date.parse(p.occurredAt) + 60_000).toISOString(), courseId: course, refundOf: p.idempotencyKey, amount: { amountMinor: Math.ceil(p.amount!.amountMinor / 2), currency: p.amount!.currency } });
+    }
+    const result = await app.ok(a.token, RECORD, { events: generated });
+    expect(result.recordEvents).toEqual({ accepted: generated.length, rejected: [] });
+
+    for (const [window, hours] of [['LAST_HOUR', 1], ['LAST_24_HOURS', 24], ['LAST_7_DAYS', 24 * 7], ['LAST_30_DAYS', 24 * 30]] as const) {
+      const snap = (await app.ok(a.token, SNAPSHOT, { w: window })).metrics;
+      const to = Date.parse(snap.at);
+      expect(to - Date.parse(snap.windowStart)).toBe(hours * HOUR);
+      close(snap, expected(generated, to - hours * HOUR, to));
+    }
+    const byDefault = (await app.ok(a.token, '{ metrics { windowStart at } }')).metrics;
+    expect(Date.parse(byDefault.at) - Date.parse(byDefault.windowStart)).toBe(24 * HOUR);
+  });
+
+  it('series: every bucket, empty ones included, summing to the same figures', async () => {
+    const brand = await app.brand('Series Co');
+    const c = await app.course(brand, { title: 'Series course' });
+    const day = (d: number, h: number) => new Date(Date.UTC(2026, 2, d, h)).toISOString();
+    const events: Ev[] = [
+      { idempotencyKey: 's1', type: 'PURCHASE', learnerExternalId: 'x', occurredAt: day(2, 9), courseId: c, amount: { amountMinor: 100, currency: 'USD' } },
+      { idempotencyKey: 's2', type: 'PURCHASE', learnerExternalId: 'y', occurredAt: day(2, 23), courseId: c, amount: { amountMinor: 50, currency: 'USD' } },
+      { idempotencyKey: 's3', type: 'RATING', learnerExternalId: 'x', occurredAt: day(4, 1), courseId: c, rating: 3 },
+      { idempotencyKey: 's4', type: 'IMPRESSION', learnerExternalId: 'z', occurredAt: day(4, 2) },
+    ];
+    await app.ok(brand.token, RECORD, { events });
+    const q = `query($f: DateTime!, $t: DateTime!, $b: MetricsBucket) { metricsSeries(from: $f, to: $t, bucket: $b) { from to bucket points { bucketStart purchases impressions satisfaction ratings revenue { amountMinor currency } } } }`;
+    const days = (await app.ok(brand.token, q, { f: day(1, 12), t: day(5, 0) })).metricsSeries;
+    expect(days.bucket).toBe('DAY');
+    expect(days.points.map((p: any) => [p.bucketStart.slice(0, 10), p.purchases, p.impressions, p.satisfaction, p.revenue])).toEqual([
+      ['2026-03-01', 0, 0, null, []],
+      ['2026-03-02', 2, 0, null, [{ amountMinor: 150, currency: 'USD' }]],
+      ['2026-03-03', 0, 0, null, []],
+      ['2026-03-04', 0, 1, 0.5, []],
+    ]);
+    const hours = (await app.ok(brand.token, q, { f: day(2, 0), t: day(3, 0), b: 'HOUR' })).metricsSeries.points;
+    expect(hours).toHaveLength(24);
+    expect(hours[9].purchases + hours[23].purchases).toBe(2);
+    const weeks = (await app.ok(brand.token, q, { f: day(1, 0), t: day(20, 0), b: 'WEEK' })).metricsSeries.points;
+    expect(weeks.map((p: any) => p.bucketStart.slice(0, 10))).toEqual(['2026-02-23', '2026-03-02', '2026-03-09', '2026-03-16']);
+    expect(weeks.reduce((s: number, p: any) => s + p.purchases, 0)).toBe(2);
+
+    expect(codes(await app.gql(brand.token, q, { f: day(3, 0), t: day(2, 0) }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await app.gql(brand.token, q, { f: '2020-01-01T00:00:00Z', t: '2026-01-01T00:00:00Z', b: 'HOUR' }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it("alliance figures cover members' joint courses only; outsiders get NOT_FOUND", async () => {
+    const allianceId = await createAlliance(app, a, [b], 'Metrics alliance');
+    await app.ok(b.token, Q.respond, { a: allianceId, yes: true });
+    const v1 = await propose(app, a, allianceId, [[a, 5000], [b, 5000]]);
+    await app.ok(b.token, Q.accept, { id: v1.id });
+    const joint = await app.course(a, { title: 'Joint measured', allianceId });
+    const own = await app.course(b, { title: 'B only' });
+    const recent = new Date(Date.now() - HOUR).toISOString();
+    const sale = (brandCourse: string, amountMinor: number, learner: string) => ({ idempotencyKey: key(), type: 'PURCHASE', learnerExternalId: learner, occurredAt: recent, courseId: brandCourse, amount: { amountMinor, currency: 'EUR' } });
+    await app.ok(a.token, RECORD, { events: [sale(joint, 700, 'a-learner'), { idempotencyKey: key(), type: 'RATING', learnerExternalId: 'a-learner', occurredAt: recent, courseId: joint, rating: 5 }] });
+    await app.ok(b.token, RECORD, { events: [sale(joint, 300, 'b-learner'), sale(own, 9999, 'b-learner')] });
+
+    const alliance = (await app.ok(b.token, SNAPSHOT, { a: allianceId })).metrics;
+    expect(alliance).toMatchObject({ revenue: [{ amountMinor: 1000, currency: 'EUR' }], purchases: 2, ratings: 1, satisfaction: 1, activeLearners: 2 });
+    const bOwn = (await app.ok(b.token, SNAPSHOT, {})).metrics;
+    expect(bOwn.revenue).toEqual([{ amountMinor: 10299, currency: 'EUR' }]);
+    expect(codes(await app.gql(outsider.token, SNAPSHOT, { a: allianceId }))).toEqual(['NOT_FOUND']);
+    expect(codes(await app.gql(outsider.token, SNAPSHOT, { a: 'nope' }))).toEqual(['NOT_FOUND']);
+    expect(codes(await app.gql(app.adminToken, SNAPSHOT, {}))).toEqual(['FORBIDDEN']);
+    const empty = (await app.ok(outsider.token, SNAPSHOT, {})).metrics;
+    expect(empty).toMatchObject({ revenue: [], purchases: 0, ctr: 0, conversionRate: 0, satisfaction: null, activeLearners: 0 });
+  });
+});
