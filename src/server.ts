@@ -28,6 +28,8 @@ import { buildAlliedSchema } from './schema/build';
 import { RequestContext } from './tenancy/context';
 import { Authenticator, resolveJwtKeys } from './tenancy/credentials';
 import type { Principal } from './tenancy/principal';
+import { Role } from './tenancy/roles';
+import { services } from './services';
 
 export interface RunningServer {
   url: string;
@@ -39,6 +41,9 @@ export interface RunningServer {
 type LoggedRequest = Request & { id: string; log: Logger };
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** An NDJSON event line: 4000 characters of feedback text fit many times over. */
+const MAX_NDJSON_LINE_BYTES = 64 * 1024;
 
 /** Builds the HTTP + WebSocket server on an open database and starts listening. */
 export async function startServer(config: Config, database: Database, logger: Logger): Promise<RunningServer> {
@@ -66,7 +71,35 @@ export async function startServer(config: Config, database: Database, logger: Lo
     else res.status(503).json({ status: 'unavailable', reason: ready });
   });
 
+  // Work to wait for before the database closes: transactions of clients
+  // that hung up, and uploads still being stored.
   const releasing = new PendingWork();
+
+  app.post('/ingest', async (req, res, next) => {
+    const fail = (status: number, code: string, message: string) => res.status(status).json({ errors: [{ message, extensions: { code } }] });
+    try {
+      if (!/^application\/(x-)?ndjson\b/i.test(req.headers['content-type'] ?? '')) {
+        return fail(415, 'BAD_USER_INPUT', 'Send one JSON event per line with Content-Type: application/x-ndjson.');
+      }
+      const principal = await authenticator.authenticate(req.headers.authorization).catch((error: unknown) => {
+        if (error instanceof AlliedError) return error;
+        throw error;
+      });
+      if (principal instanceof AlliedError) return fail(401, principal.code, principal.message);
+      if (!principal) return fail(401, 'UNAUTHENTICATED', 'A valid credential is required: send Authorization: Bearer <token>.');
+      if (!principal.brandId || !principal.has(Role.INGEST)) {
+        return fail(403, 'FORBIDDEN', 'Ingesting events needs a brand credential with INGEST, EDITOR, ADMIN or OWNER.');
+      }
+      const { log } = req as LoggedRequest;
+      const work = services.ingest.ingest(database.dataSource, principal, log, req, MAX_NDJSON_LINE_BYTES);
+      releasing.track(work);
+      const summary = await work;
+      if (!res.destroyed) res.json(summary);
+    } catch (error) {
+      next(error);
+    }
+  });
+
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const wsServerCleanup = useServer(
     {

@@ -6,6 +6,7 @@ import { BrandService } from './brand.service';
 import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
 import { EventService } from './event.service';
+import { IngestService } from './ingest.service';
 import { LearnerService } from './learner.service';
 import { MetricsService } from './metrics.service';
 import { NodeService } from './node.service';
@@ -17,6 +18,7 @@ const agreements = new AgreementService(alliances, audit);
 const courses = new CourseService(alliances);
 const learners = new LearnerService();
 const campaigns = new CampaignService(alliances, courses);
+const events = new EventService(courses, campaigns);
 
 /** The domain services; stateless, so one instance of each serves every request. */
 export const services = {
@@ -26,7 +28,8 @@ export const services = {
   learners,
   nodes: new NodeService(courses, learners, alliances, agreements, campaigns),
   campaigns,
-  events: new EventService(courses, campaigns),
+  events,
+  ingest: new IngestService(events),
   metrics: new MetricsService(alliances),
   audit,
   alliances,
