@@ -117,7 +117,11 @@ export class EventService {
     let accepted = inserted.size;
     duplicates += plain.length - inserted.size;
 
-    for (const r of resolved.filter((x) => x.event.type === EventType.REFUND)) {
+    // By purchase (the lock order), and in batch order within one purchase.
+    const refunds = resolved
+      .filter((x) => x.event.type === EventType.REFUND)
+      .sort((x, y) => (x.event.refundOf! < y.event.refundOf! ? -1 : x.event.refundOf! > y.event.refundOf! ? 1 : x.index - y.index));
+    for (const r of refunds) {
       const outcome = await this.checkRefund(manager, brandId, r);
       if ('code' in outcome) {
         rejected.push(outcome);
@@ -154,11 +158,13 @@ export class EventService {
 
   /** Learners by external id, created on first sight. */
   private async learnerIds(manager: EntityManager, brandId: string, externalIds: string[]): Promise<Map<string, string>> {
-    const unique = [...new Set(externalIds)];
+    // Sorted: concurrent calls then wait on each other's new rows in one
+    // order, never in opposite orders (a deadlock).
+    const unique = [...new Set(externalIds)].sort();
     if (unique.length === 0) return new Map();
     await manager.query(
       `insert into learners (tenant_id, id, external_id)
-       select $1, gen_random_uuid(), x from unnest($2::text[]) as x
+       select $1, gen_random_uuid(), x from unnest($2::text[]) as x order by x
        on conflict (tenant_id, external_id) do nothing`,
       [brandId, unique],
     );
@@ -209,8 +215,12 @@ export class EventService {
     const result: { idempotency_key: string }[] = await manager.query(
       `insert into events (tenant_id, id, idempotency_key, type, learner_id, occurred_at, course_tenant_id, course_id,
          campaign_tenant_id, campaign_id, creative_id, alliance_id, amount_minor, currency, rating, text, refund_of)
-       select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::uuid[], $8::uuid[],
+       select $1, u.* from unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::uuid[], $8::uuid[],
          $9::uuid[], $10::uuid[], $11::uuid[], $12::uuid[], $13::bigint[], $14::text[], $15::smallint[], $16::text[], $17::uuid[])
+         as u(id, key, type, learner, at, course_tenant, course, campaign_tenant, campaign, creative, alliance, amount,
+              currency, rating, text, refund_of)
+       -- Key order, so concurrent calls with overlapping keys never deadlock.
+       order by u.key
        on conflict (tenant_id, idempotency_key) do nothing
        returning idempotency_key`,
       [
