@@ -14,6 +14,7 @@ import { isUuid } from '../tenancy/credentials';
 import type { AllianceService } from './alliance.service';
 import type { CourseService } from './course.service';
 import { emptyPage, newestFirst, paginate, type Page, type PageArgs } from './pagination';
+import { ownOrJoint } from './visibility';
 
 /**
  * Allowed status changes: DRAFT → SCHEDULED | ACTIVE; SCHEDULED → ACTIVE;
@@ -146,7 +147,7 @@ export class CampaignService {
     args: PageArgs & { allianceId?: string | null; status?: CampaignStatus | null },
   ): Promise<Page<CampaignEntity>> {
     const params: unknown[] = [ctx.brandId];
-    const where = [await this.visible(ctx, params)];
+    const where = [await ownOrJoint(ctx, 'k', params)];
     if (args.allianceId != null) {
       if (!isUuid(args.allianceId)) return emptyPage();
       params.push(args.allianceId);
@@ -179,7 +180,7 @@ export class CampaignService {
     return ctx.loader<string, CreativeEntity[]>('campaign.creatives', async (campaignIds) => {
       const manager = await ctx.manager();
       const params: unknown[] = [ctx.brandId, campaignIds];
-      const visible = await this.visible(ctx, params, 'r');
+      const visible = await ownOrJoint(ctx, 'r', params);
       const rows: Record<string, unknown>[] = await manager.query(
         `select ${CREATIVE_COLUMNS} from creatives r where r.campaign_id = any($2::uuid[]) and ${visible} order by r.created_at, r.id`,
         params,
@@ -189,37 +190,32 @@ export class CampaignService {
     });
   }
 
-  /** A creative the caller may read, or null. */
+  /** A creative the caller may read, or null; batched per request (ingestion resolves many at once). */
   async creative(ctx: RequestContext, id: string): Promise<CreativeEntity | null> {
-    if (!isUuid(id)) return null;
-    const manager = await ctx.manager();
-    const params: unknown[] = [ctx.brandId, id];
-    const visible = await this.visible(ctx, params, 'r');
-    const rows: Record<string, unknown>[] = await manager.query(
-      `select ${CREATIVE_COLUMNS} from creatives r where r.id = $2 and ${visible}`,
-      params,
-    );
-    return rows[0] ? creativeFromRow(rows[0]) : null;
+    return isUuid(id) ? this.creativeById(ctx).load(id) : null;
   }
 
   // --- internals ----------------------------------------------------------------
 
-  /**
-   * Rows of the caller's own campaigns, and of joint campaigns of its ACTIVE
-   * alliances, for a table aliased `alias`; `$1` is the caller's brand.
-   */
-  private async visible(ctx: RequestContext, params: unknown[], alias = 'k'): Promise<string> {
-    const alliances = await ctx.activeAlliances();
-    if (alliances.length === 0) return `${alias}.tenant_id = $1`;
-    params.push(alliances);
-    return `(${alias}.tenant_id = $1 or ${alias}.alliance_id = any($${params.length}::uuid[]))`;
+  private creativeById(ctx: RequestContext) {
+    return ctx.loader<string, CreativeEntity | null>('campaign.creativeById', async (ids) => {
+      const manager = await ctx.manager();
+      const params: unknown[] = [ctx.brandId, ids];
+      const visible = await ownOrJoint(ctx, 'r', params);
+      const rows: Record<string, unknown>[] = await manager.query(
+        `select ${CREATIVE_COLUMNS} from creatives r where r.id = any($2::uuid[]) and ${visible}`,
+        params,
+      );
+      const byId = new Map(rows.map((r) => [r.id as string, creativeFromRow(r)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
   }
 
   private byId(ctx: RequestContext) {
     return ctx.loader<string, CampaignEntity | null>('campaign.byId', async (ids) => {
       const manager = await ctx.manager();
       const params: unknown[] = [ctx.brandId, ids];
-      const visible = await this.visible(ctx, params);
+      const visible = await ownOrJoint(ctx, 'k', params);
       const rows: Record<string, unknown>[] = await manager.query(
         `select ${CAMPAIGN_COLUMNS} from campaigns k where k.id = any($2::uuid[]) and ${visible}`,
         params,

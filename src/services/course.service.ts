@@ -5,6 +5,7 @@ import { forbidden, notFound } from '../errors';
 import { CatalogScope, type CourseFilter, type CreateCourseInput, type UpdateCourseInput } from '../schema/course.types';
 import type { RequestContext } from '../tenancy/context';
 import type { AllianceService } from './alliance.service';
+import { ownOrJoint } from './visibility';
 import { isUuid } from '../tenancy/credentials';
 import { containsPattern, emptyPage, newestFirst, paginate, type Page, type PageArgs } from './pagination';
 
@@ -18,18 +19,10 @@ const dedupe = (topics: string[]) => [...new Set(topics.map((t) => t.trim()))];
  * indexed query on its own rows.
  */
 async function scopeClause(ctx: RequestContext, scope: CatalogScope, params: unknown[]): Promise<string> {
-  const parts = ['c.tenant_id = $1'];
-  if (scope !== CatalogScope.OWN) {
-    const alliances = await ctx.activeAlliances();
-    if (alliances.length > 0) {
-      params.push(alliances);
-      parts.push(`c.alliance_id = any($${params.length}::uuid[])`);
-    }
-  }
-  if (scope === CatalogScope.PARTNERS) {
-    parts.push("(c.status = 'PUBLISHED' and c.tenant_id in (select allied_partner_brands()))");
-  }
-  return parts.length === 1 ? parts[0] : `(${parts.join(' or ')})`;
+  if (scope === CatalogScope.OWN) return 'c.tenant_id = $1';
+  const allied = await ownOrJoint(ctx, 'c', params);
+  if (scope === CatalogScope.ALLIANCE) return allied;
+  return `(${allied} or (c.status = 'PUBLISHED' and c.tenant_id in (select allied_partner_brands())))`;
 }
 
 /** Courses: a brand's own catalog, joint courses of its alliances, and its partners' published courses. */
