@@ -1,21 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * Figures over events, per time bucket, for the current brand or for an
- * alliance it is an ACTIVE member of. Alliance figures span members' events,
- * which RLS hides from each other, so this is a SECURITY DEFINER function: it
- * checks membership itself and returns aggregates only, never a learner.
- *
- * A purchase converts (counts as a conversion) when it names a campaign or
- * creative, or when the same learner clicked a campaign in the 7 days before
- * it (last-click attribution; campaigns have no window of their own yet).
- */
-export class Metrics1764200000000 implements MigrationInterface {
-  name = 'Metrics1764200000000';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      create function allied_event_metrics(p_alliance uuid, p_from timestamptz, p_to timestamptz, p_bucket text)
+/** The first body of allied_event_metrics (Attribution1764300000000 replaces it and restores it on the way down). */
+export const EVENT_METRICS_V1 = `
+      create or replace function allied_event_metrics(p_alliance uuid, p_from timestamptz, p_to timestamptz, p_bucket text)
       returns table (bucket_start timestamptz, figures jsonb)
       language plpgsql stable security definer set search_path = pg_catalog, public
       as $$
@@ -59,7 +46,23 @@ export class Metrics1764200000000 implements MigrationInterface {
         from scoped s
         group by s.bucket
         order by s.bucket;
-      end $$`);
+      end $$`;
+
+/**
+ * Figures over events, per time bucket, for the current brand or for an
+ * alliance it is an ACTIVE member of. Alliance figures span members' events,
+ * which RLS hides from each other, so this is a SECURITY DEFINER function: it
+ * checks membership itself and returns aggregates only, never a learner.
+ *
+ * A purchase converts (counts as a conversion) when it names a campaign or
+ * creative, or when the same learner clicked a campaign in the 7 days before
+ * it (last-click attribution; campaigns have no window of their own yet).
+ */
+export class Metrics1764200000000 implements MigrationInterface {
+  name = 'Metrics1764200000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(EVENT_METRICS_V1);
     await q.query(`revoke all on function allied_event_metrics(uuid, timestamptz, timestamptz, text) from public`);
     await q.query(`grant execute on function allied_event_metrics(uuid, timestamptz, timestamptz, text) to allied_app`);
     await q.query(`create index events_tenant_type_time on events (tenant_id, type, learner_id, occurred_at)`);

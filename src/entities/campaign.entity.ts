@@ -14,6 +14,7 @@ export class CampaignEntity {
   @Column('int', { name: 'window_start_hour', nullable: true }) windowStartHour!: number | null;
   @Column('int', { name: 'window_end_hour', nullable: true }) windowEndHour!: number | null;
   @Column('text', { name: 'time_zone' }) timeZone!: string;
+  @Column('int', { name: 'attribution_window_days' }) attributionWindowDays!: number;
   @Column('bigint', { name: 'budget_minor', transformer: bigintToNumber }) budgetMinor!: number;
   @Column('char', { length: 3 }) currency!: string;
   @Column('text', { name: 'target_segments', array: true }) targetSegments!: string[];

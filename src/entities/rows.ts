@@ -135,7 +135,7 @@ export function returnedRows<T>(result: unknown): T[] {
 
 export const CAMPAIGN_COLUMNS =
   'k.tenant_id, k.id, k.alliance_id, k.name, k.kind, k.status, k.starts_at, k.ends_at, k.window_start_hour, k.window_end_hour, ' +
-  'k.time_zone, k.budget_minor, k.currency, k.target_segments, k.sponsorship_property_kind, k.sponsorship_property_name, ' +
+  'k.time_zone, k.attribution_window_days, k.budget_minor, k.currency, k.target_segments, k.sponsorship_property_kind, k.sponsorship_property_name, ' +
   'k.sponsorship_sport, k.sponsorship_starts_at, k.sponsorship_fee_minor, k.sponsorship_fee_currency, k.created_at, k.updated_at';
 
 export function campaignFromRow(row: Row): CampaignEntity {
@@ -151,6 +151,7 @@ export function campaignFromRow(row: Row): CampaignEntity {
     windowStartHour: row.window_start_hour,
     windowEndHour: row.window_end_hour,
     timeZone: row.time_zone,
+    attributionWindowDays: row.attribution_window_days,
     budgetMinor: safeNumber(row.budget_minor),
     currency: row.currency,
     targetSegments: row.target_segments,

@@ -2,7 +2,7 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Mutatio
 import type { CampaignEntity } from '../entities';
 import { Alliance } from '../schema/alliance.types';
 import { BrandProfile } from '../schema/brand.types';
-import { Campaign, CampaignConnection, CampaignStatus, CreateCampaignInput, Creative, CreativeInput } from '../schema/campaign.types';
+import { Campaign, CampaignConnection, CampaignMetrics, CampaignStatus, CreateCampaignInput, Creative, CreativeInput } from '../schema/campaign.types';
 import { MoneyInput } from '../schema/common.types';
 import { ConnectionArgs } from '../schema/connection';
 import { Course } from '../schema/course.types';
@@ -77,6 +77,11 @@ export class CampaignResolver {
   @FieldResolver(() => [Course])
   courses(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
     return services.campaigns.promotedCourses(ctx, campaign);
+  }
+
+  @FieldResolver(() => CampaignMetrics)
+  metrics(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
+    return services.metrics.campaign(ctx).load(campaign.id);
   }
 
   @FieldResolver(() => [Creative])

@@ -1,8 +1,8 @@
 import { ArrayMaxSize, IsOptional, IsUrl, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Money, MoneyInput, Node } from './common.types';
 import { connectionTypes } from './connection';
-import { DateTimeScalar } from './scalars';
+import { DateTimeScalar, SafeIntScalar } from './scalars';
 import { IsNotBlank } from './validators';
 
 export enum CampaignKind {
@@ -67,10 +67,30 @@ export class Campaign extends Node {
   windowStartHour!: number | null;
   @Field(() => Int, { nullable: true }) windowEndHour!: number | null;
   @Field() timeZone!: string;
+  @Field(() => Int, {
+    description: 'Days after a click on this campaign during which a purchase that names no campaign is attributed to it (last click wins).',
+  })
+  attributionWindowDays!: number;
   @Field(() => Money) budget!: Money;
   @Field(() => [String]) targetSegments!: string[];
   @Field(() => Sponsorship, { nullable: true }) sponsorship!: Sponsorship | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
+}
+
+@ObjectType({ description: 'Everything attributed to a campaign since it began (see the attribution rule in the README).' })
+export class CampaignMetrics {
+  @Field(() => SafeIntScalar, { description: 'IMPRESSION events naming the campaign or one of its creatives.' }) impressions!: number;
+  @Field(() => SafeIntScalar, { description: 'CLICK events naming the campaign or one of its creatives.' }) clicks!: number;
+  @Field(() => Float, { description: 'clicks / impressions; 0 without impressions.' }) ctr!: number;
+  @Field(() => SafeIntScalar, { description: 'Purchases attributed to the campaign.' }) conversions!: number;
+  @Field(() => Float, { description: 'conversions / clicks; 0 without clicks.' }) conversionRate!: number;
+  @Field(() => [Money], { description: 'Recorded spend, one amount per currency.' }) spend!: Money[];
+  @Field(() => [Money], { description: 'Attributed purchases less their refunds, one amount per currency.' }) revenue!: Money[];
+  @Field(() => Float, {
+    nullable: true,
+    description: '(revenue − spend) / spend in the currency of the spend; null when nothing was spent or spend is in several currencies.',
+  })
+  roi!: number | null;
 }
 
 export const { Edge: CampaignEdge, Connection: CampaignConnection } = connectionTypes('Campaign', Campaign);
@@ -103,6 +123,11 @@ export class CreateCampaignInput {
   @Field(() => Int, { nullable: true }) @IsOptional() @hour() windowStartHour?: number | null;
   @Field(() => Int, { nullable: true }) @IsOptional() @hour() windowEndHour?: number | null;
   @Field(() => String, { nullable: true, defaultValue: 'UTC' }) @IsOptional() @MaxLength(64) timeZone?: string | null;
+  @Field(() => Int, { nullable: true, defaultValue: 7, description: 'Last-click attribution window in days, 1..90.' })
+  @IsOptional()
+  @Min(1, { message: 'attributionWindowDays must be 1..90' })
+  @Max(90, { message: 'attributionWindowDays must be 1..90' })
+  attributionWindowDays?: number | null;
   @Field(() => MoneyInput) @ValidateNested() budget!: MoneyInput;
   @Field(() => [String], { nullable: true })
   @IsOptional()

@@ -67,14 +67,14 @@ export class CampaignService {
     await manager.query(
       `insert into campaigns (tenant_id, id, alliance_id, name, kind, starts_at, ends_at, window_start_hour, window_end_hour,
          time_zone, budget_minor, currency, target_segments, sponsorship_property_kind, sponsorship_property_name,
-         sponsorship_sport, sponsorship_starts_at, sponsorship_fee_minor, sponsorship_fee_currency)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+         sponsorship_sport, sponsorship_starts_at, sponsorship_fee_minor, sponsorship_fee_currency, attribution_window_days)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
       [
         ctx.brandId, id, allianceId, input.name.trim(), input.kind, input.startsAt, input.endsAt ?? null,
         input.windowStartHour ?? null, input.windowEndHour ?? null, timeZone, input.budget.amountMinor, input.budget.currency,
         [...new Set((input.targetSegments ?? []).map((t) => t.trim()))],
         s?.propertyKind ?? null, s?.propertyName.trim() ?? null, s?.sport.trim() ?? null, s?.startsAt ?? null,
-        s?.fee.amountMinor ?? null, s?.fee.currency ?? null,
+        s?.fee.amountMinor ?? null, s?.fee.currency ?? null, input.attributionWindowDays ?? 7,
       ],
     );
     for (const [position, course] of courses.entries()) {

@@ -89,7 +89,7 @@ export class EventService {
     }
 
     const learners = await this.learnerIds(manager, brandId, resolved.map((r) => r.event.learnerExternalId));
-    const toRow = (r: Resolved, refundOf: string | null): Row => ({
+    const toRow = (r: Resolved, refund: { purchaseId: string; allianceId: string | null } | null): Row => ({
       id: crypto.randomUUID(),
       key: r.event.idempotencyKey,
       type: r.event.type,
@@ -100,13 +100,14 @@ export class EventService {
       campaignTenant: r.campaign?.tenantId ?? null,
       campaign: r.campaign?.id ?? null,
       creative: r.creativeId,
-      // A joint course's alliance first: its revenue is split by that alliance's agreement.
-      alliance: r.course?.allianceId ?? r.campaign?.allianceId ?? null,
+      // A joint course's alliance first: its revenue is split by that alliance's
+      // agreement. A refund belongs wherever its purchase does.
+      alliance: refund ? refund.allianceId : (r.course?.allianceId ?? r.campaign?.allianceId ?? null),
       amount: r.event.amount?.amountMinor ?? null,
       currency: r.event.amount?.currency ?? null,
       rating: r.event.rating ?? null,
       text: r.event.text ?? null,
-      refundOf,
+      refundOf: refund?.purchaseId ?? null,
     });
 
     // Everything but refunds at once; then refunds one by one, since a refund
@@ -127,7 +128,7 @@ export class EventService {
         rejected.push(outcome);
         continue;
       }
-      const added = await this.insert(manager, brandId, [toRow(r, outcome.purchaseId)]);
+      const added = await this.insert(manager, brandId, [toRow(r, outcome)]);
       if (added.size) accepted++;
       else duplicates++;
     }
@@ -180,12 +181,16 @@ export class EventService {
    * currency, and refunds of one purchase never add up to more than it.
    * Refunds of one purchase are serialised by a transaction-scoped lock.
    */
-  private async checkRefund(manager: EntityManager, brandId: string, r: Resolved): Promise<{ purchaseId: string } | Rejection> {
+  private async checkRefund(
+    manager: EntityManager,
+    brandId: string,
+    r: Resolved,
+  ): Promise<{ purchaseId: string; allianceId: string | null } | Rejection> {
     const reject = (code: string, message: string): Rejection => ({ index: r.index, code, message });
     const key = r.event.refundOf as string;
     await manager.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [`refund:${brandId}:${key}`]);
     const [purchase] = await manager.query(
-      `select id, amount_minor::text as amount, currency, course_id from events
+      `select id, amount_minor::text as amount, currency, course_id, alliance_id from events
        where tenant_id = $1 and idempotency_key = $2 and type = 'PURCHASE'`,
       [brandId, key],
     );
@@ -205,7 +210,7 @@ export class EventService {
         `Refunds of "${key}" would total ${total} minor units; the purchase was ${purchase.amount}.`,
       );
     }
-    return { purchaseId: purchase.id };
+    return { purchaseId: purchase.id, allianceId: purchase.alliance_id };
   }
 
   /** Inserts rows, skipping keys that exist (a concurrent request may have stored them); returns the keys stored. */

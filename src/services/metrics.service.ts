@@ -1,4 +1,6 @@
 import { badInput, notFound } from '../errors';
+import type { CampaignMetrics } from '../schema/campaign.types';
+import type { Money } from '../schema/common.types';
 import { MetricsBucket, MetricsWindow, type MetricsPoint, type MetricsSeries, type MetricsSnapshot } from '../schema/metrics.types';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
@@ -35,12 +37,36 @@ const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
 export const satisfaction = (f: Pick<Figures, 'ratings' | 'ratingSum'>) =>
   f.ratings > 0 ? (f.ratingSum / f.ratings - 1) / 4 : null;
 
-function revenue(f: Figures) {
-  return Object.entries(f.revenue).map(([currency, net]) => {
-    const amountMinor = Number(net);
-    if (!Number.isSafeInteger(amountMinor)) throw new Error(`revenue ${net} ${currency} exceeds the safe integer range`);
+/** Amounts per currency (as the database sums them, in text) as Money, in currency order. */
+function moneyList(byCurrency: Record<string, string>): Money[] {
+  return Object.entries(byCurrency).map(([currency, sum]) => {
+    const amountMinor = Number(sum);
+    if (!Number.isSafeInteger(amountMinor)) throw new Error(`${sum} ${currency} exceeds the safe integer range`);
     return { amountMinor, currency };
   });
+}
+
+const revenue = (f: Figures) => moneyList(f.revenue);
+
+/** What allied_campaign_metrics returns for a campaign. */
+interface CampaignFigures {
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  revenue: Record<string, string>;
+  spend: Record<string, string>;
+}
+
+/**
+ * ROI = (revenue − spend) / spend, in the currency the campaign spent in.
+ * Null when nothing was spent, or when spend is in several currencies (no
+ * single figure without an exchange rate).
+ */
+export function roi(revenue: Money[], spend: Money[]): number | null {
+  if (spend.length !== 1 || spend[0].amountMinor <= 0) return null;
+  const [{ amountMinor: spent, currency }] = spend;
+  const earned = revenue.find((m) => m.currency === currency)?.amountMinor ?? 0;
+  return (earned - spent) / spent;
 }
 
 /** Start of the UTC bucket holding `t` (weeks start on Monday, as PostgreSQL's date_trunc). */
@@ -109,6 +135,34 @@ export class MetricsService {
       });
     }
     return { from, to, bucket, points };
+  }
+
+  /** Campaign.metrics, batched per request: everything attributed to each campaign since it began. */
+  campaign(ctx: RequestContext) {
+    return ctx.loader<string, CampaignMetrics>('metrics.campaign', async (ids) => {
+      const manager = await ctx.manager();
+      const rows: { id: string; figures: CampaignFigures | null }[] = await manager.query(
+        `select id, allied_campaign_metrics(id) as figures from unnest($1::uuid[]) as id`,
+        [ids],
+      );
+      const byId = new Map(rows.map((r) => [r.id, r.figures]));
+      return ids.map((id) => {
+        const f = byId.get(id);
+        if (!f) return notFound('Campaign');
+        const spend = moneyList(f.spend);
+        const earned = moneyList(f.revenue);
+        return {
+          impressions: f.impressions,
+          clicks: f.clicks,
+          ctr: ratio(f.clicks, f.impressions),
+          conversions: f.conversions,
+          conversionRate: ratio(f.conversions, f.clicks),
+          spend,
+          revenue: earned,
+          roi: roi(earned, spend),
+        };
+      });
+    });
   }
 
   private async checkScope(ctx: RequestContext, allianceId?: string | null): Promise<void> {

@@ -45,3 +45,18 @@ export async function allianceFootprint(app: TestApp, allianceId: string) {
   );
   return row;
 }
+
+/** An ACTIVE alliance of `lead` and `others` (who accept), with an agreement in force from `effectiveFrom`. */
+export async function activeAlliance(
+  app: TestApp,
+  lead: TestBrand,
+  others: TestBrand[],
+  shares: [TestBrand, number][],
+  effectiveFrom = '2026-01-01T00:00:00Z',
+): Promise<{ allianceId: string; agreementId: string }> {
+  const allianceId = await createAlliance(app, lead, others);
+  for (const b of others) await app.ok(b.token, Q.respond, { a: allianceId, yes: true });
+  const agreement = await propose(app, lead, allianceId, shares, effectiveFrom);
+  for (const b of others) await app.ok(b.token, Q.accept, { id: agreement.id });
+  return { allianceId, agreementId: agreement.id };
+}

@@ -22,7 +22,6 @@ const contractFile = path.resolve(root, '../shared/contract/schema.graphql');
  */
 const NOT_YET_BUILT = new Set<string>(
   [
-    'CampaignMetrics',
     'SettlementStatus',
     'SettlementLine',
     'Settlement',
@@ -44,7 +43,6 @@ const NOT_YET_BUILT = new Set<string>(
     'Segmentation',
     'Subscription',
     'Creative.predictedCtr',
-    'Campaign.metrics',
     'Query.settlements',
     'Query.settlement',
     'Query.recommendCourses',
