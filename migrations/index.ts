@@ -4,6 +4,7 @@ import { Campaigns1764000000000 } from './1764000000000-campaigns';
 import { Events1764100000000 } from './1764100000000-events';
 import { Metrics1764200000000 } from './1764200000000-metrics';
 import { Attribution1764300000000 } from './1764300000000-attribution';
+import { Settlements1764400000000 } from './1764400000000-settlements';
 
 /** Every migration in order; listed explicitly so compiled and ts-jest runs load the same set. */
-export const migrations = [Foundation1763800000000, Alliances1763900000000, Campaigns1764000000000, Events1764100000000, Metrics1764200000000, Attribution1764300000000];
+export const migrations = [Foundation1763800000000, Alliances1763900000000, Campaigns1764000000000, Events1764100000000, Metrics1764200000000, Attribution1764300000000, Settlements1764400000000];

@@ -45,6 +45,29 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** An NDJSON event line: 4000 characters of feedback text fit many times over. */
 const MAX_NDJSON_LINE_BYTES = 64 * 1024;
 
+/** A JSON error answer in the shape GraphQL errors have. */
+function sendError(res: Response, status: number, code: string, message: string): void {
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+}
+
+/** The request's brand credential if it holds `role`; otherwise answers 401 or 403 and returns null. */
+async function brandPrincipal(authenticator: Authenticator, req: Request, res: Response, role: Role, forbiddenMessage: string) {
+  const principal = await authenticator.authenticate(req.headers.authorization).catch((error: unknown) => {
+    if (error instanceof AlliedError) return error;
+    throw error;
+  });
+  if (principal instanceof AlliedError) {
+    sendError(res, 401, principal.code, principal.message);
+  } else if (!principal) {
+    sendError(res, 401, 'UNAUTHENTICATED', 'A valid credential is required: send Authorization: Bearer <token>.');
+  } else if (!principal.brandId || !principal.has(role)) {
+    sendError(res, 403, 'FORBIDDEN', forbiddenMessage);
+  } else {
+    return principal;
+  }
+  return null;
+}
+
 /** Builds the HTTP + WebSocket server on an open database and starts listening. */
 export async function startServer(config: Config, database: Database, logger: Logger): Promise<RunningServer> {
   const schema = await buildAlliedSchema();
@@ -76,26 +99,45 @@ export async function startServer(config: Config, database: Database, logger: Lo
   const releasing = new PendingWork();
 
   app.post('/ingest', async (req, res, next) => {
-    const fail = (status: number, code: string, message: string) => res.status(status).json({ errors: [{ message, extensions: { code } }] });
+    const fail = (status: number, code: string, message: string) => sendError(res, status, code, message);
     try {
       if (!/^application\/(x-)?ndjson\b/i.test(req.headers['content-type'] ?? '')) {
         return fail(415, 'BAD_USER_INPUT', 'Send one JSON event per line with Content-Type: application/x-ndjson.');
       }
-      const principal = await authenticator.authenticate(req.headers.authorization).catch((error: unknown) => {
-        if (error instanceof AlliedError) return error;
-        throw error;
-      });
-      if (principal instanceof AlliedError) return fail(401, principal.code, principal.message);
-      if (!principal) return fail(401, 'UNAUTHENTICATED', 'A valid credential is required: send Authorization: Bearer <token>.');
-      if (!principal.brandId || !principal.has(Role.INGEST)) {
-        return fail(403, 'FORBIDDEN', 'Ingesting events needs a brand credential with INGEST, EDITOR, ADMIN or OWNER.');
-      }
+      const principal = await brandPrincipal(authenticator, req, res, Role.INGEST, 'Ingesting events needs a brand credential with INGEST, EDITOR, ADMIN or OWNER.');
+      if (!principal) return;
       const { log } = req as LoggedRequest;
       const work = services.ingest.ingest(database.dataSource, principal, log, req, MAX_NDJSON_LINE_BYTES);
       releasing.track(work);
       const summary = await work;
       if (!res.destroyed) res.json(summary);
     } catch (error) {
+      next(error);
+    }
+  });
+
+  // A settlement as CSV for BI tools and accounting; readable by whoever may read it through GraphQL.
+  app.get('/settlements/:file', async (req: Request, res, next) => {
+    const fail = (status: number, code: string, message: string) => sendError(res, status, code, message);
+    const { log, id: requestId } = req as LoggedRequest;
+    let ctx: RequestContext | undefined;
+    try {
+      const [, id] = /^([0-9a-f-]{36})\.csv$/i.exec(String(req.params.file)) ?? [];
+      if (!id) return fail(404, 'NOT_FOUND', 'Ask for /settlements/<settlement id>.csv.');
+      const principal = await brandPrincipal(authenticator, req, res, Role.ANALYST, 'Reading settlements needs a brand credential with ANALYST, EDITOR, ADMIN or OWNER.');
+      if (!principal) return;
+      ctx = new RequestContext(database.dataSource, principal, requestId, log);
+      const csv = await services.settlements.csv(ctx, id.toLowerCase());
+      await ctx.finish(true);
+      if (csv === null) return fail(404, 'NOT_FOUND', 'Settlement not found.');
+      res
+        .status(200)
+        .type('text/csv; charset=utf-8; header=present')
+        .set('content-disposition', `attachment; filename="settlement-${id.toLowerCase()}.csv"`)
+        .set('cache-control', 'no-store')
+        .send(csv);
+    } catch (error) {
+      if (ctx) await ctx.finish(false).catch(() => undefined);
       next(error);
     }
   });

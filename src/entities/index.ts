@@ -11,6 +11,7 @@ import { CampaignEntity, CreativeEntity } from './campaign.entity';
 import { BrandEntity } from './brand.entity';
 import { CourseEntity } from './course.entity';
 import { LearnerEntity } from './learner.entity';
+import { SettlementEntity, SettlementLineEntity } from './settlement.entity';
 
 export {
   AgreementAcceptanceEntity,
@@ -25,6 +26,8 @@ export {
   CourseEntity,
   CreativeEntity,
   LearnerEntity,
+  SettlementEntity,
+  SettlementLineEntity,
 };
 export const entities = [
   BrandEntity,

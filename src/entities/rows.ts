@@ -3,6 +3,7 @@ import { BrandEntity } from './brand.entity';
 import { CampaignEntity, CreativeEntity } from './campaign.entity';
 import { CourseEntity } from './course.entity';
 import { LearnerEntity } from './learner.entity';
+import { SettlementEntity, SettlementLineEntity } from './settlement.entity';
 
 /**
  * Rows read with plain SQL, as entities. The hot read paths skip TypeORM's
@@ -179,5 +180,48 @@ export function creativeFromRow(row: Row): CreativeEntity {
     body: row.body,
     imageUrl: row.image_url,
     createdAt: row.created_at,
+  });
+}
+
+export const SETTLEMENT_COLUMNS =
+  's.alliance_id, s.id, s.currency, s.period_start, s.period_end, s.status, s.gross_minor, s.refunds_minor, s.clawbacks_minor, ' +
+  's.net_minor, s.event_count, s.unsettled_count, s.unsettled_from, s.unsettled_to, s.run_by, s.created_at, s.computed_at, s.finalized_at';
+
+export function settlementFromRow(row: Row): SettlementEntity {
+  return Object.assign(new SettlementEntity(), {
+    allianceId: row.alliance_id,
+    id: row.id,
+    currency: row.currency,
+    periodStart: row.period_start,
+    periodEnd: row.period_end,
+    status: row.status,
+    grossMinor: safeNumber(row.gross_minor),
+    refundsMinor: safeNumber(row.refunds_minor),
+    clawbacksMinor: safeNumber(row.clawbacks_minor),
+    netMinor: safeNumber(row.net_minor),
+    eventCount: row.event_count,
+    unsettledCount: row.unsettled_count,
+    unsettledFrom: row.unsettled_from,
+    unsettledTo: row.unsettled_to,
+    runBy: row.run_by,
+    createdAt: row.created_at,
+    computedAt: row.computed_at,
+    finalizedAt: row.finalized_at,
+  });
+}
+
+export const SETTLEMENT_LINE_COLUMNS =
+  'l.settlement_id, l.agreement_id, l.agreement_version, l.brand_id, l.share_basis_points, l.version_net_minor, l.amount_minor, s.currency';
+
+export function settlementLineFromRow(row: Row): SettlementLineEntity {
+  return Object.assign(new SettlementLineEntity(), {
+    settlementId: row.settlement_id,
+    agreementId: row.agreement_id,
+    agreementVersion: row.agreement_version,
+    brandId: row.brand_id,
+    shareBasisPoints: row.share_basis_points,
+    versionNetMinor: safeNumber(row.version_net_minor),
+    amountMinor: safeNumber(row.amount_minor),
+    currency: row.currency,
   });
 }

@@ -17,11 +17,13 @@ import { CourseResolver } from '../resolvers/course.resolver';
 import { authChecker } from '../resolvers/guards';
 import { LearnerResolver } from '../resolvers/learner.resolver';
 import { MeResolver } from '../resolvers/me.resolver';
+import { SettlementLineResolver, SettlementResolver } from '../resolvers/settlement.resolver';
 import { Agreement, Alliance } from './alliance.types';
 import { Brand } from './brand.types';
 import { Campaign, Creative } from './campaign.types';
 import { Course } from './course.types';
 import { Learner } from './learner.types';
+import { Settlement } from './settlement.types';
 import { DateTimeScalar } from './scalars';
 
 let built: Promise<GraphQLSchema> | undefined;
@@ -45,9 +47,11 @@ export function buildAlliedSchema(): Promise<GraphQLSchema> {
       CampaignResolver,
       EventResolver,
       MetricsResolver,
+      SettlementResolver,
+      SettlementLineResolver,
     ],
     // Types reachable only through the Node interface.
-    orphanedTypes: [Brand, Course, Learner, Alliance, Agreement, Campaign, Creative],
+    orphanedTypes: [Brand, Course, Learner, Alliance, Agreement, Campaign, Creative, Settlement],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     authChecker,
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },

@@ -1,4 +1,4 @@
-import { AgreementEntity, AllianceEntity, BrandEntity, CampaignEntity, CourseEntity, CreativeEntity, LearnerEntity } from '../entities';
+import { AgreementEntity, AllianceEntity, BrandEntity, CampaignEntity, CourseEntity, CreativeEntity, LearnerEntity, SettlementEntity } from '../entities';
 
 /** The GraphQL type of a Node value, by the entity it was loaded as. */
 export function nodeTypeName(value: unknown): string | undefined {
@@ -8,6 +8,7 @@ export function nodeTypeName(value: unknown): string | undefined {
   if (value instanceof AgreementEntity) return 'Agreement';
   if (value instanceof CampaignEntity) return 'Campaign';
   if (value instanceof CreativeEntity) return 'Creative';
+  if (value instanceof SettlementEntity) return 'Settlement';
   // Only the caller's own brand is ever returned as a Node (other brands are BrandProfiles).
   if (value instanceof BrandEntity) return 'Brand';
   return undefined;

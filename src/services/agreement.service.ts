@@ -47,6 +47,12 @@ export class AgreementService {
     if (inForce && input.effectiveFrom < inForce.effectiveFrom) {
       throw badInput(`effectiveFrom must not precede the agreement in force (version ${inForce.version}, from ${inForce.effectiveFrom.toISOString()}).`);
     }
+    const settled = await this.settledUntil(manager, alliance.id);
+    if (settled && input.effectiveFrom < settled) {
+      throw badInput(
+        `effectiveFrom must not fall in a FINALIZED settlement period; the alliance's revenue is settled until ${settled.toISOString()}.`,
+      );
+    }
     const version = Math.max(0, ...agreements.map((a) => a.version)) + 1;
     const id = crypto.randomUUID();
     const obligations = (input.obligations ?? []).map((o) => o.trim());
@@ -183,6 +189,12 @@ export class AgreementService {
     if (!active.every((m) => accepted.has(m.brandId))) return;
 
     const [next] = await manager.query(`select effective_from from agreements where alliance_id = $1 and id = $2`, [alliance.id, agreementId]);
+    const settled = await this.settledUntil(manager, alliance.id);
+    if (settled && next.effective_from < settled) {
+      throw conflict(
+        `A settlement was FINALIZED until ${settled.toISOString()} after version ${version} was proposed; it would change settled revenue. Reject it and propose a later effectiveFrom.`,
+      );
+    }
     const superseded = returnedRows<{ id: string; version: number }>(await manager.query(
       `update agreements set status = 'SUPERSEDED', decided_at = now(),
               effective_to = case when effective_to is not null and effective_to < $2 then effective_to else $2 end
@@ -202,6 +214,18 @@ export class AgreementService {
     ]);
     await this.audit.record(ctx, manager, alliance.id, 'AGREEMENT_ACTIVATED', { id: agreementId, version, status: 'PROPOSED' }, { status: 'ACTIVE' });
     await this.alliances.refreshStatus(ctx, manager, alliance, active.length, false);
+  }
+
+  /**
+   * The end of the latest FINALIZED settlement period of the alliance (any
+   * currency), or null. A new agreement may not take effect before it: it
+   * would change the terms of revenue already settled.
+   */
+  private async settledUntil(manager: EntityManager, allianceId: string): Promise<Date | null> {
+    const [row] = await manager.query(`select max(period_end) as until from settlements where alliance_id = $1 and status = 'FINALIZED'`, [
+      allianceId,
+    ]);
+    return row?.until ?? null;
   }
 
   private async ofAlliance(manager: EntityManager, allianceId: string): Promise<AgreementEntity[]> {

@@ -38,6 +38,20 @@ export class AllianceService {
     return isUuid(id) ? this.byId(ctx).load(id) : null;
   }
 
+  /**
+   * The alliance of a settlement the caller reads: visible as usual, or, for
+   * a brand that has left, because the brand has lines in its settlements.
+   */
+  async ofSettlement(ctx: RequestContext, id: string): Promise<AllianceEntity | null> {
+    const manager = await ctx.manager();
+    const rows: Record<string, unknown>[] = await manager.query(
+      `select ${ALLIANCE_COLUMNS} from alliances a
+       where a.id = $1 and (a.id in (select allied_visible_alliances()) or a.id in (select allied_settled_alliances()))`,
+      [id],
+    );
+    return rows[0] ? allianceFromRow(rows[0]) : null;
+  }
+
   async list(ctx: RequestContext, args: PageArgs & { status?: AllianceStatus | null }): Promise<Page<AllianceEntity>> {
     const where = ['a.id in (select allied_visible_alliances())'];
     const params: unknown[] = [];

@@ -7,6 +7,7 @@ import type { AllianceService } from './alliance.service';
 import type { CampaignService } from './campaign.service';
 import type { CourseService } from './course.service';
 import type { LearnerService } from './learner.service';
+import type { SettlementService } from './settlement.service';
 
 type Finder = (ctx: RequestContext, id: string) => Promise<object | null>;
 
@@ -25,6 +26,7 @@ export class NodeService {
     alliances: AllianceService,
     agreements: AgreementService,
     campaigns: CampaignService,
+    settlements: SettlementService,
   ) {
     this.finders = {
       course: (ctx, id) => courses.get(ctx, id),
@@ -33,6 +35,7 @@ export class NodeService {
       agreement: (ctx, id) => agreements.get(ctx, id),
       campaign: (ctx, id) => campaigns.get(ctx, id),
       creative: (ctx, id) => campaigns.creative(ctx, id),
+      settlement: (ctx, id) => settlements.get(ctx, id),
     };
   }
 
@@ -47,6 +50,7 @@ export class NodeService {
        union all select 'agreement' from agreements where id = $2
        union all select 'campaign' from campaigns where id = $2
        union all select 'creative' from creatives where id = $2
+       union all select 'settlement' from settlements where id = $2
        limit 1`,
       [ctx.brandId, id],
     );
