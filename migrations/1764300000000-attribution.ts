@@ -46,9 +46,12 @@ export class Attribution1764300000000 implements MigrationInterface {
       end $$`);
 
     // Rule 2: the campaign of the learner's last click that still covers time p_at.
+    // The two helpers below run as their caller and are called only from the
+    // SECURITY DEFINER functions (which fix search_path); having no SET
+    // clause of their own lets the planner inline them into those queries.
     await q.query(`
       create function allied_last_click(p_tenant uuid, p_learner uuid, p_at timestamptz) returns uuid
-      language sql stable set search_path = pg_catalog, public
+      language sql stable
       as $$
         select c.campaign_id
         from public.events c
@@ -67,7 +70,7 @@ export class Attribution1764300000000 implements MigrationInterface {
     await q.query(`
       create function allied_alliance_revenue(p_alliance uuid, p_from timestamptz, p_to timestamptz)
       returns table (tenant_id uuid, id uuid, type text, occurred_at timestamptz, amount_minor bigint, currency text, purchase_at timestamptz)
-      language sql stable set search_path = pg_catalog, public
+      language sql stable
       as $$
         -- Purchases of its joint courses and named joint campaigns, and refunds of them.
         select e.tenant_id, e.id, e.type, e.occurred_at, e.amount_minor, e.currency::text,

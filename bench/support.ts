@@ -1,0 +1,77 @@
+/** Pieces every benchmark under bench/ needs: settings, throwaway databases, the machine, RESULTS.md sections. */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+export const RESULTS_FILE = path.resolve(__dirname, '..', '..', 'bench', 'RESULTS.md');
+
+export function nonNegativeInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new Error(`${name}: expected a whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+export function positiveInt(name: string, fallback: number): number {
+  const value = nonNegativeInt(name, fallback);
+  if (value === 0) throw new Error(`${name} must be at least 1`);
+  return value;
+}
+
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new, empty database on the PostgreSQL server at `adminUrl` (a role that may create databases), and its removal. */
+export async function throwawayDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `allied_bench_${crypto.randomBytes(6).toString('hex')}`;
+  await withClient(adminUrl, (c) => c.query(`create database ${name}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => withClient(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+  };
+}
+
+/** "CPU model, N cores, M GiB memory, Node.js version" for RESULTS.md. */
+export function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node.js ${process.version}`;
+}
+
+export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** Replaces the `## name` section of RESULTS.md (up to the next `## `), or appends it; other sections stay as they are. */
+export function writeSection(name: string, section: string): void {
+  const current = fs.existsSync(RESULTS_FILE)
+    ? fs.readFileSync(RESULTS_FILE, 'utf8')
+    : '# Benchmark results\n\nEach section is written by the benchmark of the same name under `bench/`; see bench/README.md.\n\n';
+  const lines = current.split('\n');
+  const start = lines.findIndex((l) => l.trim() === `## ${name}`);
+  let next: string;
+  if (start === -1) {
+    next = `${current.replace(/\n*$/, '\n\n')}${section}`;
+  } else {
+    let end = lines.findIndex((l, i) => i > start && /^## /.test(l));
+    if (end === -1) end = lines.length;
+    const before = lines.slice(0, start).join('\n');
+    const after = lines.slice(end).join('\n');
+    next = `${before.replace(/\n*$/, '\n\n')}${section.replace(/\n*$/, '\n')}${after ? `\n${after}` : ''}`;
+  }
+  fs.writeFileSync(RESULTS_FILE, next.replace(/\n*$/, '\n'));
+}
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
