@@ -32,7 +32,7 @@ import { createLogger } from '../src/logger';
 import { startServer } from '../src/server';
 import { resolveJwtKeys, signToken } from '../src/tenancy/credentials';
 import { Role } from '../src/tenancy/roles';
-import { machine, median, now, positiveInt, throwawayDatabase, withClient, writeSection } from './support';
+import { graphql, machine, median, now, positiveInt, throwawayDatabase, withClient, writeSection } from './support';
 
 const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
 const MEMBERS = 5;
@@ -54,16 +54,6 @@ const eventCount = positiveInt('BENCH_EVENTS', 1_000_000);
 const repeat = positiveInt('BENCH_REPEAT', 3);
 const adminUrl = process.env.BENCH_DATABASE_URL;
 
-async function gql(url: string, token: string, query: string, variables?: Record<string, unknown>): Promise<any> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
-  if (res.status !== 200 || body.errors?.length) throw new Error(`GraphQL failed (${res.status}): ${JSON.stringify(body).slice(0, 500)}`);
-  return body.data;
-}
 
 async function main(): Promise<void> {
   if (!adminUrl) throw new Error('Set BENCH_DATABASE_URL to a PostgreSQL server (bench/run-settlement.sh starts one).');
@@ -78,24 +68,24 @@ async function main(): Promise<void> {
     const admin = signToken(keys, { sub: 'bench-admin', roles: [Role.PLATFORM_ADMIN] }, 3600);
     const brands: { id: string; token: string }[] = [];
     for (let i = 0; i < MEMBERS; i++) {
-      const { createBrand } = await gql(server.url, admin, `mutation($i: CreateBrandInput!) { createBrand(input: $i) { id } }`, {
+      const { createBrand } = await graphql(server.url, admin, `mutation($i: CreateBrandInput!) { createBrand(input: $i) { id } }`, {
         i: { slug: `settle-bench-${i}`, name: `Settlement Member ${i}`, kind: 'KNOWLEDGE_PLATFORM' },
       });
       brands.push({ id: createBrand.id, token: signToken(keys, { sub: `bench-owner-${i}`, tid: createBrand.id, roles: [Role.OWNER] }, 3600) });
     }
     const [lead, ...others] = brands;
-    const { createAlliance } = await gql(server.url, lead.token, `mutation($i: CreateAllianceInput!) { createAlliance(input: $i) { id } }`, {
+    const { createAlliance } = await graphql(server.url, lead.token, `mutation($i: CreateAllianceInput!) { createAlliance(input: $i) { id } }`, {
       i: { name: 'Settlement bench alliance', inviteBrandIds: others.map((b) => b.id) },
     });
     const allianceId = createAlliance.id as string;
-    for (const b of others) await gql(server.url, b.token, `mutation($a: ID!) { respondToInvitation(allianceId: $a, accept: true) { id } }`, { a: allianceId });
+    for (const b of others) await graphql(server.url, b.token, `mutation($a: ID!) { respondToInvitation(allianceId: $a, accept: true) { id } }`, { a: allianceId });
     for (const [effectiveFrom, shares] of VERSIONS) {
-      const { proposeAgreement } = await gql(server.url, lead.token, `mutation($i: ProposeAgreementInput!) { proposeAgreement(input: $i) { id } }`, {
+      const { proposeAgreement } = await graphql(server.url, lead.token, `mutation($i: ProposeAgreementInput!) { proposeAgreement(input: $i) { id } }`, {
         i: { allianceId, effectiveFrom, shares: brands.map((b, k) => ({ brandId: b.id, basisPoints: shares[k] })) },
       });
-      for (const b of others) await gql(server.url, b.token, `mutation($id: ID!) { acceptAgreement(agreementId: $id) { id } }`, { id: proposeAgreement.id });
+      for (const b of others) await graphql(server.url, b.token, `mutation($id: ID!) { acceptAgreement(agreementId: $id) { id } }`, { id: proposeAgreement.id });
     }
-    const { createCourse } = await gql(server.url, lead.token, `mutation($i: CreateCourseInput!) { createCourse(input: $i) { id } }`, {
+    const { createCourse } = await graphql(server.url, lead.token, `mutation($i: CreateCourseInput!) { createCourse(input: $i) { id } }`, {
       i: { title: 'Joint course', topics: ['football'], level: 'BEGINNER', format: 'VIDEO', price: { amountMinor: 9900, currency: 'USD' }, allianceId },
     });
     const courseId = createCourse.id as string;
@@ -142,7 +132,7 @@ async function main(): Promise<void> {
     let floorRows: { type: string; events: string; total: string }[] = [];
     for (let i = 0; i < repeat; i++) {
       let t = performance.now();
-      result = (await gql(server.url, lead.token, RUN, { i: { allianceId, currency: 'USD', periodStart: PERIOD.start, periodEnd: PERIOD.end } })).runSettlement;
+      result = (await graphql(server.url, lead.token, RUN, { i: { allianceId, currency: 'USD', periodStart: PERIOD.start, periodEnd: PERIOD.end } })).runSettlement;
       ours.push((performance.now() - t) / 1000);
       floorRows = await withClient(db.url, async (c) => {
         t = performance.now();

@@ -25,6 +25,10 @@ export interface Config {
     maxDepth: number;
     maxCost: number;
     bodyBytes: number;
+    /** Subscriptions one WebSocket connection may hold. */
+    subscriptionsPerConnection: number;
+    /** Subscriptions one brand may hold on one server instance. */
+    subscriptionsPerBrand: number;
   };
 }
 
@@ -100,6 +104,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxDepth: int(env, 'ALLIED_MAX_QUERY_DEPTH', 12, 2, 100),
       maxCost: int(env, 'ALLIED_MAX_QUERY_COST', 20000, 10, 10_000_000),
       bodyBytes: int(env, 'ALLIED_MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      subscriptionsPerConnection: int(env, 'ALLIED_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
+      subscriptionsPerBrand: int(env, 'ALLIED_MAX_SUBSCRIPTIONS_PER_BRAND', 1000, 1, 1_000_000),
     },
   };
 }

@@ -24,6 +24,9 @@ import type { Config } from './config';
 import type { Database } from './db/database';
 import { AlliedError, maskError } from './errors';
 import { complexityRule } from './schema/complexity';
+import { dashboard } from './dashboard';
+import { LiveHub } from './realtime/live';
+import { InProcessBus, PostgresBus, type SignalBus } from './realtime/signals';
 import { buildAlliedSchema } from './schema/build';
 import { RequestContext } from './tenancy/context';
 import { Authenticator, resolveJwtKeys } from './tenancy/credentials';
@@ -35,6 +38,10 @@ export interface RunningServer {
   url: string;
   port: number;
   httpServer: http.Server;
+  /** Change signals between instances (LISTEN/NOTIFY on PostgreSQL, in memory on the embedded database). */
+  signals: SignalBus;
+  /** This instance's live subscriptions. */
+  live: LiveHub;
   stop(): Promise<void>;
 }
 
@@ -68,10 +75,26 @@ async function brandPrincipal(authenticator: Authenticator, req: Request, res: R
   return null;
 }
 
+/** LISTEN/NOTIFY when several instances may share the database (PostgreSQL); in memory on the embedded one. */
+async function openSignals(config: Config, database: Database, logger: Logger): Promise<SignalBus> {
+  const url = config.databaseUrl ?? (database.dataSource.options as { url?: string }).url;
+  if (database.kind === 'embedded' || !url) return new InProcessBus();
+  const bus = new PostgresBus(url, database.dataSource, logger);
+  await bus.start();
+  return bus;
+}
+
 /** Builds the HTTP + WebSocket server on an open database and starts listening. */
 export async function startServer(config: Config, database: Database, logger: Logger): Promise<RunningServer> {
   const schema = await buildAlliedSchema();
   const authenticator = new Authenticator(resolveJwtKeys(config), database.dataSource);
+  const signals = await openSignals(config, database, logger);
+  const live = new LiveHub(database.dataSource, signals, logger, {
+    perConnection: config.limits.subscriptionsPerConnection,
+    perBrand: config.limits.subscriptionsPerBrand,
+    minIntervalMs: 1000,
+    refreshMs: 30_000,
+  });
   const rules = [...specifiedRules, complexityRule(config.limits)];
 
   const app = express();
@@ -107,7 +130,7 @@ export async function startServer(config: Config, database: Database, logger: Lo
       const principal = await brandPrincipal(authenticator, req, res, Role.INGEST, 'Ingesting events needs a brand credential with INGEST, EDITOR, ADMIN or OWNER.');
       if (!principal) return;
       const { log } = req as LoggedRequest;
-      const work = services.ingest.ingest(database.dataSource, principal, log, req, MAX_NDJSON_LINE_BYTES);
+      const work = services.ingest.ingest(database.dataSource, principal, log, req, MAX_NDJSON_LINE_BYTES, signals);
       releasing.track(work);
       const summary = await work;
       if (!res.destroyed) res.json(summary);
@@ -115,6 +138,8 @@ export async function startServer(config: Config, database: Database, logger: Lo
       next(error);
     }
   });
+
+  app.use(dashboard());
 
   // A settlement as CSV for BI tools and accounting; readable by whoever may read it through GraphQL.
   app.get('/settlements/:file', async (req: Request, res, next) => {
@@ -164,13 +189,17 @@ export async function startServer(config: Config, database: Database, logger: Lo
       context: (ctx) => {
         const requestId = crypto.randomUUID();
         const principal = (ctx.extra as { principal?: Principal }).principal ?? null;
-        return new RequestContext(database.dataSource, principal, requestId, logger.child({ requestId, ws: true }));
+        const context = new RequestContext(database.dataSource, principal, requestId, logger.child({ requestId, ws: true }), signals);
+        context.live = { hub: live, connection: ctx.extra };
+        return context;
       },
       execute: (args: ExecutionArgs) => executeInTransaction(args),
-      onNext: (_ctx, _id, _payload, args, result) => {
+      onNext: async (_ctx, _id, _payload, args, result) => {
+        const context = args.contextValue as RequestContext;
+        // A subscription's context lives on: each event reads in its own short transaction.
+        await context.release();
         if (!result.errors) return;
-        const log = (args.contextValue as RequestContext).log;
-        return { ...result, errors: result.errors.map((e) => masked(e, log)) };
+        return { ...result, errors: result.errors.map((e) => masked(e, context.log)) };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => masked(e, logger)),
     },
@@ -209,7 +238,7 @@ export async function startServer(config: Config, database: Database, logger: Lo
           }
           throw error;
         }
-        const ctx = new RequestContext(database.dataSource, principal, id, log);
+        const ctx = new RequestContext(database.dataSource, principal, id, log, signals);
         // A client that goes away mid-operation: release the transaction (a
         // no-op once the response has been sent, as the transaction is over).
         res.once('close', () => releasing.track(ctx.finish(false)));
@@ -231,11 +260,17 @@ export async function startServer(config: Config, database: Database, logger: Lo
     url: `http://${shownHost}:${port}/graphql`,
     port,
     httpServer,
+    signals,
+    live,
     stop() {
       // Drains HTTP (in-flight requests finish, new ones are refused) and
       // closes WebSockets; then waits for transactions of clients that hung
       // up, so the database is never closed under a running statement.
-      stopping ??= apollo.stop().then(() => releasing.settled());
+      stopping ??= apollo
+        .stop()
+        .then(() => releasing.settled())
+        .then(() => live.close())
+        .then(() => signals.close());
       return stopping;
     },
   };

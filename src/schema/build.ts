@@ -16,6 +16,7 @@ import { BrandResolver } from '../resolvers/brand.resolver';
 import { CourseResolver } from '../resolvers/course.resolver';
 import { authChecker } from '../resolvers/guards';
 import { LearnerResolver } from '../resolvers/learner.resolver';
+import { LiveResolver } from '../resolvers/live.resolver';
 import { MeResolver } from '../resolvers/me.resolver';
 import { SettlementLineResolver, SettlementResolver } from '../resolvers/settlement.resolver';
 import { Agreement, Alliance } from './alliance.types';
@@ -49,11 +50,22 @@ export function buildAlliedSchema(): Promise<GraphQLSchema> {
       MetricsResolver,
       SettlementResolver,
       SettlementLineResolver,
+      LiveResolver,
     ],
     // Types reachable only through the Node interface.
     orphanedTypes: [Brand, Course, Learner, Alliance, Agreement, Campaign, Creative, Settlement],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     authChecker,
+    // Every subscription brings its own source (src/realtime); type-graphql's
+    // topic-based pub/sub is never used, but it insists on one.
+    pubSub: {
+      publish: () => {
+        throw new Error('Allied subscriptions do not use topic pub/sub');
+      },
+      subscribe: () => {
+        throw new Error('Allied subscriptions do not use topic pub/sub');
+      },
+    },
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
     emitSchemaFile: false,
   });

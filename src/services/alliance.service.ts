@@ -38,6 +38,16 @@ export class AllianceService {
     return isUuid(id) ? this.byId(ctx).load(id) : null;
   }
 
+  /** Brands that are ACTIVE members of an alliance the caller can see (an empty set otherwise). */
+  async activeMemberIds(ctx: RequestContext, allianceId: string): Promise<Set<string>> {
+    const manager = await ctx.manager();
+    const rows: { brand_id: string }[] = await manager.query(
+      `select brand_id from alliance_members where alliance_id = $1 and status = 'ACTIVE'`,
+      [allianceId],
+    );
+    return new Set(rows.map((r) => r.brand_id));
+  }
+
   /**
    * The alliance of a settlement the caller reads: visible as usual, or, for
    * a brand that has left, because the brand has lines in its settlements.

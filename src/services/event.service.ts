@@ -4,6 +4,7 @@ import type { CampaignEntity, CourseEntity } from '../entities';
 import { badInput } from '../errors';
 import { EventType, type EventInput } from '../schema/event.types';
 import type { RequestContext } from '../tenancy/context';
+import type { Signal } from '../realtime/signals';
 import type { CampaignService } from './campaign.service';
 import type { CourseService } from './course.service';
 import { eventProblem, MAX_EVENTS_PER_CALL, type Rejection } from './event-rules';
@@ -114,7 +115,9 @@ export class EventService {
     // may name a purchase from this very batch and refunds of one purchase
     // must never add up to more than it.
     const plain = resolved.filter((r) => r.event.type !== EventType.REFUND);
-    const inserted = await this.insert(manager, brandId, plain.map((r) => toRow(r, null)));
+    const plainRows = plain.map((r) => toRow(r, null));
+    const inserted = await this.insert(manager, brandId, plainRows);
+    const storedRows = plainRows.filter((row) => inserted.has(row.key));
     let accepted = inserted.size;
     duplicates += plain.length - inserted.size;
 
@@ -128,10 +131,16 @@ export class EventService {
         rejected.push(outcome);
         continue;
       }
-      const added = await this.insert(manager, brandId, [toRow(r, outcome)]);
-      if (added.size) accepted++;
-      else duplicates++;
+      const row = toRow(r, outcome);
+      const added = await this.insert(manager, brandId, [row]);
+      if (added.size) {
+        accepted++;
+        storedRows.push(row);
+      } else {
+        duplicates++;
+      }
     }
+    if (storedRows.length) ctx.changed(await this.changedScopes(ctx, storedRows));
     rejected.sort((x, y) => x.index - y.index);
     return { accepted, duplicates, rejected };
   }
@@ -155,6 +164,21 @@ export class EventService {
       creativeId = creative.id;
     }
     return { index, event, course, campaign, creativeId };
+  }
+
+  /**
+   * The metrics scopes stored rows change: the brand, the alliances the rows
+   * carry, and — when a row may move a purchase into an alliance by the
+   * attribution rule (a purchase or refund carrying none, a click on a
+   * campaign) — every alliance the brand is an ACTIVE member of.
+   */
+  private async changedScopes(ctx: RequestContext, rows: Row[]): Promise<Signal[]> {
+    const alliances = new Set(rows.map((r) => r.alliance).filter((a): a is string => a !== null));
+    const attributable = rows.some(
+      (r) => ((r.type === EventType.PURCHASE || r.type === EventType.REFUND) && r.alliance === null) || (r.type === EventType.CLICK && r.campaign !== null),
+    );
+    if (attributable) for (const id of await ctx.activeAlliances()) alliances.add(id);
+    return [{ kind: 'brand', id: ctx.brandId }, ...[...alliances].map((id) => ({ kind: 'alliance' as const, id }))];
   }
 
   /** Learners by external id, created on first sight. */

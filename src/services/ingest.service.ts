@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { EventType, type EventInput } from '../schema/event.types';
+import type { SignalBus } from '../realtime/signals';
 import { RequestContext } from '../tenancy/context';
 import type { Principal } from '../tenancy/principal';
 import type { EventService } from './event.service';
@@ -104,6 +105,7 @@ export class IngestService {
     log: Logger,
     body: AsyncIterable<Buffer>,
     maxLineBytes: number,
+    bus?: SignalBus,
   ): Promise<IngestSummary> {
     const summary: IngestSummary = { accepted: 0, duplicates: 0, rejected: [], lines: 0, truncated: null };
     let batch: { line: number; event: EventInput }[] = [];
@@ -111,7 +113,7 @@ export class IngestService {
       if (batch.length === 0) return;
       const pending = batch;
       batch = [];
-      const ctx = new RequestContext(dataSource, principal, 'ingest', log);
+      const ctx = new RequestContext(dataSource, principal, 'ingest', log, bus);
       try {
         const result = await this.events.record(ctx, pending.map((p) => p.event));
         await ctx.finish(true);

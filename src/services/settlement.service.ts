@@ -118,6 +118,7 @@ export class SettlementService {
     await this.storeLines(manager, key.allianceId, id, computed);
     const settlement = await this.reload(ctx, id);
     await this.audit.record(ctx, manager, alliance.id, 'SETTLEMENT_RUN', existing ? summary(existing) : null, summary(settlement));
+    ctx.changed([{ kind: 'settlement', allianceId: alliance.id, settlementId: id }]);
     return settlement;
   }
 
@@ -148,6 +149,7 @@ export class SettlementService {
     ]);
     const settlement = await this.reload(ctx, id);
     await this.audit.record(ctx, manager, settlement.allianceId, 'SETTLEMENT_FINALIZED', summary(current), summary(settlement));
+    ctx.changed([{ kind: 'settlement', allianceId: settlement.allianceId, settlementId: id }]);
     return settlement;
   }
 

@@ -2,6 +2,8 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BrandEntity } from '../entities';
+import type { LiveHub } from '../realtime/live';
+import { encodeSignal, type Signal, type SignalBus } from '../realtime/signals';
 import { forbidden, unauthenticated } from '../errors';
 import type { Principal } from './principal';
 import { TenantTransaction } from './transaction';
@@ -18,12 +20,17 @@ export class RequestContext {
   private tx?: Promise<TenantTransaction>;
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
   private readonly afterCommitHooks: (() => void)[] = [];
+  private readonly signals = new Map<string, Signal>();
+  /** Set for operations that came over WebSocket: where subscriptions are served, and the connection (limits count per connection). */
+  live?: { hub: LiveHub; connection: object };
 
   constructor(
     readonly dataSource: DataSource,
     readonly principal: Principal | null,
     readonly requestId: string,
     readonly log: Logger,
+    /** Where change signals go; none for work that no subscriber watches (demo data). */
+    readonly bus?: SignalBus,
   ) {}
 
   /** The caller, or UNAUTHENTICATED. */
@@ -74,6 +81,28 @@ export class RequestContext {
     this.afterCommitHooks.push(hook);
   }
 
+  /** Marks brands, alliances or settlements changed: each is signalled once, after commit. */
+  changed(signals: Signal[]): void {
+    if (!this.bus) return;
+    if (this.signals.size === 0 && signals.length > 0) {
+      this.afterCommit(() => {
+        const all = [...this.signals.values()];
+        this.signals.clear();
+        this.bus?.publish(all);
+      });
+    }
+    for (const signal of signals) this.signals.set(encodeSignal(signal) ?? signal.kind, signal);
+  }
+
+  /**
+   * Ends the transaction and forgets what this request loaded: a long-lived
+   * context (a subscription's) reads afresh for each event it resolves.
+   */
+  async release(): Promise<void> {
+    this.loaders.clear();
+    await this.finish(true);
+  }
+
   /**
    * Ends the transaction: commit when the operation succeeded, roll back when
    * it did not. A failed commit throws, so the caller can report the failure
@@ -86,6 +115,8 @@ export class RequestContext {
     const tx = await pending.catch(() => undefined);
     if (!tx) return;
     if (!succeeded) {
+      this.afterCommitHooks.length = 0;
+      this.signals.clear();
       await tx.rollback();
       return;
     }

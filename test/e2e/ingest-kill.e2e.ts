@@ -1,18 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Role } from '../../src/tenancy/roles';
 import { onPostgres, openTestDatabase } from '../support/database';
-import { TEST_JWT_SECRET, testKeys } from '../support/server';
+import { startServerProcess } from '../support/process';
+import { testKeys } from '../support/server';
 import { signToken } from '../../src/tenancy/credentials';
 
 /**
  * SIGKILL the server in the middle of a large NDJSON upload, restart it, and
  * resend the whole file: no event lost, none stored twice.
  */
-const bin = path.resolve(__dirname, '../../bin/allied.js');
 const LINES = 20_000;
 
 describe('ingestion survives a killed server', () => {
@@ -35,22 +34,7 @@ describe('ingestion survives a killed server', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function start(): Promise<{ child: ChildProcess; port: number }> {
-    const child = spawn(process.execPath, [bin, 'serve'], {
-      env: { ...process.env, NODE_OPTIONS: '', NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ALLIED_DATA_DIR: dataDir, ALLIED_DEMO: 'true', JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: databaseUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const m = /"msg":"listening"/.test(out) && /"url":"http:\/\/[^:]+:(\d+)\//.exec(out);
-      if (m) return { child, port: Number(m[1]) };
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const start = () => startServerProcess({ ALLIED_DATA_DIR: dataDir, ALLIED_DEMO: 'true', DATABASE_URL: databaseUrl });
 
   const gql = async (port: number, token: string, query: string) => {
     const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });

@@ -35,7 +35,6 @@ const NOT_YET_BUILT = new Set<string>(
     'DemandTrend',
     'Segment',
     'Segmentation',
-    'Subscription',
     'Creative.predictedCtr',
     'Query.recommendCourses',
     'Query.predictCtr',
@@ -45,6 +44,7 @@ const NOT_YET_BUILT = new Set<string>(
     'Query.models',
     'Mutation.trainModel',
     'Mutation.activateModel',
+    'Subscription.modelTraining',
   ],
 );
 

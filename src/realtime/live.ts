@@ -1,0 +1,297 @@
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { SettlementEntity } from '../entities';
+import { AlliedError, forbidden } from '../errors';
+import type { MetricsSnapshot, MetricsWindow } from '../schema/metrics.types';
+import { services } from '../services';
+import { RequestContext } from '../tenancy/context';
+import { Principal } from '../tenancy/principal';
+import { Role } from '../tenancy/roles';
+import { Latest } from './latest';
+import type { Signal, SignalBus } from './signals';
+
+export interface LiveOptions {
+  /** Subscriptions one WebSocket connection may hold. */
+  perConnection: number;
+  /** Subscriptions one brand may hold on this instance. */
+  perBrand: number;
+  /** The least time between two snapshots of one scope. */
+  minIntervalMs: number;
+  /** How often every scope is recomputed anyway (windows slide as time passes). */
+  refreshMs: number;
+}
+
+interface Subscriber<T> {
+  brandId: string;
+  connection: object;
+  out: Latest<T>;
+  /** Has not had its first value yet: gets the next one, changed or not. */
+  fresh: boolean;
+}
+
+/** One brand's or one alliance's figures over one window, and who watches them. */
+interface MetricsScope {
+  key: string;
+  brandId: string | null;
+  allianceId: string | null;
+  window: MetricsWindow;
+  subscribers: Set<Subscriber<MetricsSnapshot>>;
+  last: { figures: string; snapshot: MetricsSnapshot; at: number } | null;
+  running: boolean;
+  /** Changed while a computation ran, or a full resend is due. */
+  again: boolean;
+  resend: boolean;
+  lastStart: number;
+  timer: NodeJS.Timeout | null;
+}
+
+/** A snapshot's figures, without the times that change on every computation. */
+const figuresOf = ({ at: _at, windowStart: _w, ...figures }: MetricsSnapshot) => JSON.stringify(figures);
+
+/**
+ * Live metrics and settlement updates for this instance's subscribers.
+ *
+ * A signal marks a scope (a brand, an alliance) changed; each changed scope
+ * is recomputed once — at most once per `minIntervalMs` — and the snapshot
+ * fans out to every local subscriber of it, so the cost grows with changed
+ * scopes, not with subscribers. Subscribers hold only the latest snapshot.
+ * Alliance figures go only to brands that are still ACTIVE members; the
+ * others' subscriptions end with FORBIDDEN.
+ */
+export class LiveHub {
+  private readonly scopes = new Map<string, MetricsScope>();
+  private readonly settlementWatchers = new Map<string, Set<Subscriber<SettlementEntity>>>();
+  private readonly perConnection = new WeakMap<object, number>();
+  private readonly perBrand = new Map<string, number>();
+  private readonly stopListening: () => void;
+  private readonly refresher: NodeJS.Timeout;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    bus: SignalBus,
+    private readonly log: Logger,
+    private readonly options: LiveOptions,
+  ) {
+    this.stopListening = bus.listen((signals) => this.onSignals(signals));
+    this.refresher = setInterval(() => this.refreshAll(false), options.refreshMs);
+    this.refresher.unref();
+  }
+
+  /** Subscriptions held now (all kinds). */
+  get size(): number {
+    let n = 0;
+    for (const scope of this.scopes.values()) n += scope.subscribers.size;
+    for (const set of this.settlementWatchers.values()) n += set.size;
+    return n;
+  }
+
+  /** The caller's brand, or an alliance it is an ACTIVE member of (checked by the resolver). */
+  metrics(brandId: string, connection: object, window: MetricsWindow, allianceId: string | null): AsyncIterableIterator<MetricsSnapshot> {
+    this.admit(brandId, connection);
+    const key = `${allianceId ? `alliance:${allianceId}` : `brand:${brandId}`}|${window}`;
+    let scope = this.scopes.get(key);
+    if (!scope) {
+      scope = { key, brandId: allianceId ? null : brandId, allianceId, window, subscribers: new Set(), last: null, running: false, again: false, resend: false, lastStart: 0, timer: null };
+      this.scopes.set(key, scope);
+    }
+    const owner = scope;
+    const subscriber: Subscriber<MetricsSnapshot> = {
+      brandId,
+      connection,
+      fresh: true,
+      out: new Latest(() => this.leave(owner, subscriber)),
+    };
+    scope.subscribers.add(subscriber);
+    // A snapshot at once: the latest one if it is recent (any change since is signalled), else a new one.
+    if (scope.last && Date.now() - scope.last.at < this.options.minIntervalMs) {
+      subscriber.fresh = false;
+      subscriber.out.push(scope.last.snapshot);
+    } else {
+      this.schedule(scope, true);
+    }
+    return subscriber.out;
+  }
+
+  /** Settlements of an alliance the caller is an ACTIVE member of (checked by the resolver), as they are run or finalized. */
+  settlements(brandId: string, connection: object, allianceId: string): AsyncIterableIterator<SettlementEntity> {
+    this.admit(brandId, connection);
+    const watchers = this.settlementWatchers.get(allianceId) ?? new Set();
+    this.settlementWatchers.set(allianceId, watchers);
+    const subscriber: Subscriber<SettlementEntity> = {
+      brandId,
+      connection,
+      fresh: false,
+      out: new Latest(() => {
+        watchers.delete(subscriber);
+        if (watchers.size === 0) this.settlementWatchers.delete(allianceId);
+        this.release(brandId, connection);
+      }),
+    };
+    watchers.add(subscriber);
+    return subscriber.out;
+  }
+
+  close(): void {
+    this.stopListening();
+    clearInterval(this.refresher);
+    for (const scope of this.scopes.values()) {
+      if (scope.timer) clearTimeout(scope.timer);
+      for (const s of [...scope.subscribers]) void s.out.return();
+    }
+    for (const set of this.settlementWatchers.values()) for (const s of [...set]) void s.out.return();
+  }
+
+  // --- limits ---------------------------------------------------------------
+
+  private admit(brandId: string, connection: object): void {
+    const onConnection = this.perConnection.get(connection) ?? 0;
+    if (onConnection >= this.options.perConnection) {
+      throw new AlliedError('RATE_LIMITED', `A connection may hold at most ${this.options.perConnection} subscriptions.`);
+    }
+    const ofBrand = this.perBrand.get(brandId) ?? 0;
+    if (ofBrand >= this.options.perBrand) {
+      throw new AlliedError('RATE_LIMITED', `A brand may hold at most ${this.options.perBrand} subscriptions on one server.`);
+    }
+    this.perConnection.set(connection, onConnection + 1);
+    this.perBrand.set(brandId, ofBrand + 1);
+  }
+
+  private release(brandId: string, connection: object): void {
+    this.perConnection.set(connection, Math.max(0, (this.perConnection.get(connection) ?? 1) - 1));
+    const left = (this.perBrand.get(brandId) ?? 1) - 1;
+    if (left > 0) this.perBrand.set(brandId, left);
+    else this.perBrand.delete(brandId);
+  }
+
+  private leave(scope: MetricsScope, subscriber: Subscriber<MetricsSnapshot>): void {
+    scope.subscribers.delete(subscriber);
+    this.release(subscriber.brandId, subscriber.connection);
+    if (scope.subscribers.size === 0) {
+      if (scope.timer) clearTimeout(scope.timer);
+      this.scopes.delete(scope.key);
+    }
+  }
+
+  // --- signals --------------------------------------------------------------
+
+  private onSignals(signals: Signal[]): void {
+    for (const signal of signals) {
+      if (signal.kind === 'resync') this.refreshAll(true);
+      else if (signal.kind === 'settlement') void this.deliverSettlement(signal.allianceId, signal.settlementId);
+      else {
+        const prefix = `${signal.kind}:${signal.id}|`;
+        for (const scope of this.scopes.values()) if (scope.key.startsWith(prefix)) this.schedule(scope, false);
+      }
+    }
+  }
+
+  private refreshAll(resend: boolean): void {
+    for (const scope of this.scopes.values()) {
+      if (resend) scope.resend = true;
+      this.schedule(scope, resend);
+    }
+  }
+
+  /** Recomputes the scope now, or as soon as its minimum interval allows; never two at once. */
+  private schedule(scope: MetricsScope, now: boolean): void {
+    if (scope.running) {
+      scope.again = true;
+      return;
+    }
+    if (scope.timer) return;
+    const wait = now ? 0 : Math.max(0, scope.lastStart + this.options.minIntervalMs - Date.now());
+    scope.timer = setTimeout(() => {
+      scope.timer = null;
+      void this.compute(scope);
+    }, wait);
+  }
+
+  private async compute(scope: MetricsScope): Promise<void> {
+    if (!this.scopes.has(scope.key)) return;
+    scope.running = true;
+    scope.again = false;
+    scope.lastStart = Date.now();
+    const resend = scope.resend;
+    scope.resend = false;
+    try {
+      const snapshot = await this.snapshot(scope);
+      if (snapshot) this.deliver(scope, snapshot, resend);
+    } catch (error) {
+      this.log.error({ err: error, scope: scope.key }, 'live metrics computation failed');
+    } finally {
+      scope.running = false;
+      if (scope.again) this.schedule(scope, false);
+    }
+  }
+
+  /** The scope's snapshot, computed as a brand that may see it; subscribers that may not are ended. */
+  private async snapshot(scope: MetricsScope): Promise<MetricsSnapshot | null> {
+    if (scope.brandId) return this.asBrand(scope.brandId, (ctx) => services.metrics.snapshot(ctx, scope.window, null));
+    const allianceId = scope.allianceId as string;
+    const brands = [...new Set([...scope.subscribers].map((s) => s.brandId))];
+    for (const brandId of brands) {
+      const result = await this.asBrand(brandId, async (ctx) => {
+        const active = await services.alliances.activeMemberIds(ctx, allianceId);
+        if (!active.has(brandId)) return null;
+        return { active, snapshot: await services.metrics.snapshot(ctx, scope.window, allianceId) };
+      });
+      if (!result) continue;
+      this.endOutsiders(scope.subscribers, result.active);
+      return result.snapshot;
+    }
+    this.endOutsiders(scope.subscribers, new Set());
+    return null;
+  }
+
+  private endOutsiders<T>(subscribers: Set<Subscriber<T>>, active: Set<string>): void {
+    for (const s of [...subscribers]) {
+      if (!active.has(s.brandId)) s.out.fail(forbidden('Your brand is no longer an ACTIVE member of this alliance.'));
+    }
+  }
+
+  private deliver(scope: MetricsScope, snapshot: MetricsSnapshot, resend: boolean): void {
+    const figures = figuresOf(snapshot);
+    const changed = scope.last?.figures !== figures;
+    scope.last = { figures, snapshot, at: Date.now() };
+    for (const s of scope.subscribers) {
+      if (changed || resend || s.fresh) {
+        s.fresh = false;
+        s.out.push(snapshot);
+      }
+    }
+  }
+
+  private async deliverSettlement(allianceId: string, settlementId: string): Promise<void> {
+    const watchers = this.settlementWatchers.get(allianceId);
+    if (!watchers?.size) return;
+    try {
+      for (const brandId of new Set([...watchers].map((s) => s.brandId))) {
+        const found = await this.asBrand(brandId, async (ctx) => {
+          const active = await services.alliances.activeMemberIds(ctx, allianceId);
+          return active.has(brandId) ? { active, settlement: await services.settlements.get(ctx, settlementId) } : null;
+        });
+        if (!found) continue;
+        this.endOutsiders(watchers, found.active);
+        if (found.settlement) for (const s of watchers) s.out.push(found.settlement);
+        return;
+      }
+      this.endOutsiders(watchers, new Set());
+    } catch (error) {
+      this.log.error({ err: error, allianceId }, 'settlement update failed');
+    }
+  }
+
+  /** Runs `work` in a read transaction of `brandId`, as an ANALYST of it would. */
+  private async asBrand<T>(brandId: string, work: (ctx: RequestContext) => Promise<T>): Promise<T> {
+    const principal = new Principal('live-metrics', brandId, [Role.ANALYST], 'jwt');
+    const ctx = new RequestContext(this.dataSource, principal, 'live', this.log);
+    try {
+      const result = await work(ctx);
+      await ctx.finish(true);
+      return result;
+    } catch (error) {
+      await ctx.finish(false).catch(() => undefined);
+      throw error;
+    }
+  }
+}

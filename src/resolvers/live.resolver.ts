@@ -1,0 +1,62 @@
+import { Arg, Authorized, ID, Resolver, Root, Subscription, type ResolverData } from 'type-graphql';
+import type { SettlementEntity } from '../entities';
+import { AlliedError, forbidden } from '../errors';
+import { MetricsSnapshot, MetricsWindow } from '../schema/metrics.types';
+import { Settlement } from '../schema/settlement.types';
+import { services } from '../services';
+import type { RequestContext } from '../tenancy/context';
+import { isUuid } from '../tenancy/credentials';
+import { Role } from '../tenancy/roles';
+
+type SubscribeData = Omit<ResolverData<RequestContext>, 'root'>;
+
+/** The hub serving this WebSocket operation, after the caller's right to the scope is checked (on every subscribe). */
+async function admitted(ctx: RequestContext, allianceId: unknown) {
+  const live = ctx.live;
+  if (!live) throw new AlliedError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket (graphql-ws) at /graphql.');
+  const brandId = ctx.brandId;
+  if (allianceId != null) {
+    let member = false;
+    try {
+      member = typeof allianceId === 'string' && isUuid(allianceId) && (await services.alliances.isActiveMember(ctx, allianceId));
+    } finally {
+      await ctx.release();
+    }
+    if (!member) throw forbidden('Your brand is not an ACTIVE member of that alliance.');
+  }
+  return { live, brandId };
+}
+
+@Resolver()
+export class LiveResolver {
+  @Authorized(Role.ANALYST)
+  @Subscription(() => MetricsSnapshot, {
+    name: 'metrics',
+    description:
+      'The caller\'s brand, or one alliance it is an ACTIVE member of: a snapshot at once, then a new one whenever the numbers change, at most once a second.',
+    subscribe: async ({ args, context }: SubscribeData) => {
+      const { live, brandId } = await admitted(context, args.allianceId);
+      return live.hub.metrics(brandId, live.connection, (args.window ?? MetricsWindow.LAST_24_HOURS) as MetricsWindow, args.allianceId ?? null);
+    },
+  })
+  liveMetrics(
+    @Root() snapshot: MetricsSnapshot,
+    @Arg('window', () => MetricsWindow, { nullable: true, defaultValue: MetricsWindow.LAST_24_HOURS }) _window: MetricsWindow | null,
+    @Arg('allianceId', () => ID, { nullable: true }) _allianceId?: string,
+  ): MetricsSnapshot {
+    return snapshot;
+  }
+
+  @Authorized(Role.ANALYST)
+  @Subscription(() => Settlement, {
+    description: 'Settlements of an alliance the caller is an ACTIVE member of, each time one is run or finalized.',
+    subscribe: async ({ args, context }: SubscribeData) => {
+      if (args.allianceId == null) throw new AlliedError('BAD_USER_INPUT', 'allianceId is required.');
+      const { live, brandId } = await admitted(context, args.allianceId);
+      return live.hub.settlements(brandId, live.connection, args.allianceId as string);
+    },
+  })
+  settlementUpdated(@Root() settlement: SettlementEntity, @Arg('allianceId', () => ID) _allianceId: string): SettlementEntity {
+    return settlement;
+  }
+}
