@@ -1,17 +1,3 @@
 #!/usr/bin/env bash
-# Builds Allied and runs the catalog benchmark on the embedded database and on a
-# private, throwaway PostgreSQL cluster; the numbers land in bench/RESULTS.md.
-# BENCH_DURATION, BENCH_CONNECTIONS and BENCH_WARMUP pass through.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-# shellcheck source=../scripts/pg-cluster.sh
-source scripts/pg-cluster.sh
-pg_cluster_install
-
-echo "== building"
-npx tsc -p tsconfig.json
-
-trap pg_cluster_stop EXIT
-pg_cluster_start
-BENCH_DATABASE_URL="$PG_CLUSTER_URL" node dist/bench/catalog.js
+# The catalog benchmark on a private PostgreSQL cluster; see bench/run.sh.
+exec bash "$(dirname "$0")/run.sh" catalog "$@"

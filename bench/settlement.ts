@@ -20,7 +20,8 @@
  *   npx tsc -p tsconfig.json && BENCH_DATABASE_URL=postgres://... node dist/bench/settlement.js
  *
  * Environment: BENCH_DATABASE_URL (required), BENCH_EVENTS (default 1000000),
- * BENCH_REPEAT (default 3).
+ * BENCH_REPEAT (default 3), BENCH_KEEP_DATABASE=1 (keep the database, to
+ * study its plans; the URL is printed).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
               bs as (select b, ord from unnest($1::uuid[]) with ordinality as t(b, ord))
          insert into events (tenant_id, id, idempotency_key, type, learner_id, occurred_at, course_tenant_id, course_id, alliance_id, amount_minor, currency)
          select bs.b, gen_random_uuid(), 'p' || g, 'PURCHASE', ls.ids[1 + (g / 5) % $5], timestamptz '2025-01-01' + make_interval(secs => (g::float8 / $2) * 31535999),
-                $3, $4, $6, 100 + (g * 7919) % 100000, 'USD'
+                $3, $4, $6, 100 + (g::bigint * 7919) % 100000, 'USD'
          from generate_series(0, $2 - 1) g
          join bs on bs.ord = 1 + g % 5
          join ls on ls.tenant_id = bs.b`,
@@ -176,8 +177,8 @@ async function main(): Promise<void> {
       `| runSettlement | ${ours.map((x) => x.toFixed(2)).join(' | ')} | ${m.toFixed(2)} |`,
       `| floor (GROUP BY) | ${floor.map((x) => x.toFixed(2)).join(' | ')} | ${f.toFixed(2)} |`,
       '',
-      `**ours ÷ floor = ${(m / f).toFixed(2)}** (target ≤ 3); runSettlement ${m.toFixed(2)} s (target ≤ 10 s): ` +
-        `${m <= 10 && m / f <= 3 ? 'both targets met' : 'NOT met'}.`,
+      `**ours ÷ floor = ${(m / f).toFixed(2)}** (target ≤ 3): ${m / f <= 3 ? 'met' : 'not met'}; ` +
+        `runSettlement ${m.toFixed(2)} s (target ≤ 10 s): ${m <= 10 ? 'met' : 'not met'}.`,
       '',
     ].join('\n');
     writeSection('settlement', section);
@@ -185,7 +186,8 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
     await database.close();
-    await db.drop();
+    if (process.env.BENCH_KEEP_DATABASE === '1') console.log(`kept the database: ${db.url}`);
+    else await db.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -51,7 +51,7 @@ export class Attribution1764300000000 implements MigrationInterface {
     // clause of their own lets the planner inline them into those queries.
     await q.query(`
       create function allied_last_click(p_tenant uuid, p_learner uuid, p_at timestamptz) returns uuid
-      language sql stable
+      language sql stable parallel safe
       as $$
         select c.campaign_id
         from public.events c
@@ -64,22 +64,14 @@ export class Attribution1764300000000 implements MigrationInterface {
         limit 1
       $$`);
 
-    // Rules 1–4 for one alliance: its purchases and refunds that occurred in
-    // [p_from, p_to), each with the time of the purchase it concerns (a
-    // refund is split by the agreement that applied to its purchase).
+    // Rules 2–4 for one alliance: purchases carrying no alliance that a click on
+    // one of its joint campaigns brought, and refunds of them (few: the rest of
+    // an alliance's revenue carries its id, stored at ingestion).
     await q.query(`
-      create function allied_alliance_revenue(p_alliance uuid, p_from timestamptz, p_to timestamptz)
+      create function allied_alliance_attributed_revenue(p_alliance uuid, p_from timestamptz, p_to timestamptz)
       returns table (tenant_id uuid, id uuid, type text, occurred_at timestamptz, amount_minor bigint, currency text, purchase_at timestamptz)
-      language sql stable
+      language sql stable parallel safe
       as $$
-        -- Purchases of its joint courses and named joint campaigns, and refunds of them.
-        select e.tenant_id, e.id, e.type, e.occurred_at, e.amount_minor, e.currency::text,
-               case when e.type = 'PURCHASE' then e.occurred_at else p.occurred_at end
-        from public.events e
-        left join public.events p on e.type = 'REFUND' and p.tenant_id = e.tenant_id and p.id = e.refund_of
-        where e.alliance_id = p_alliance and e.type in ('PURCHASE', 'REFUND')
-          and e.occurred_at >= p_from and e.occurred_at < p_to
-        union all
         -- Purchases that name no campaign and no joint course, led to by a click on a joint campaign.
         select p.tenant_id, p.id, p.type, p.occurred_at, p.amount_minor, p.currency::text, p.occurred_at
         from (
@@ -106,6 +98,26 @@ export class Attribution1764300000000 implements MigrationInterface {
           and r.tenant_id in (select m.brand_id from public.alliance_members m where m.alliance_id = p_alliance)
           and r.occurred_at >= p_from and r.occurred_at < p_to
           and p.campaign_id is null and k.alliance_id = p_alliance
+      $$`);
+
+    // Rules 1–4 for one alliance: its purchases and refunds that occurred in
+    // [p_from, p_to), each with the time of the purchase it concerns (a
+    // refund is split by the agreement that applied to its purchase).
+    await q.query(`
+      create function allied_alliance_revenue(p_alliance uuid, p_from timestamptz, p_to timestamptz)
+      returns table (tenant_id uuid, id uuid, type text, occurred_at timestamptz, amount_minor bigint, currency text, purchase_at timestamptz)
+      language sql stable parallel safe
+      as $$
+        -- Purchases of its joint courses and named joint campaigns, and refunds of them.
+        -- A refund's purchase is looked up by key (refunds are few; a join would hash every event).
+        select e.tenant_id, e.id, e.type, e.occurred_at, e.amount_minor, e.currency::text,
+               case when e.type = 'PURCHASE' then e.occurred_at
+                    else (select p.occurred_at from public.events p where p.tenant_id = e.tenant_id and p.id = e.refund_of) end
+        from public.events e
+        where e.alliance_id = p_alliance and e.type in ('PURCHASE', 'REFUND')
+          and e.occurred_at >= p_from and e.occurred_at < p_to
+        union all
+        select * from public.allied_alliance_attributed_revenue(p_alliance, p_from, p_to)
       $$`);
 
     // Rules 1, 2 and 4 for one campaign: everything Campaign.metrics shows.
@@ -213,7 +225,11 @@ export class Attribution1764300000000 implements MigrationInterface {
         order by b.bucket;
       end $$`);
 
-    for (const fn of ['allied_last_click(uuid, uuid, timestamptz)', 'allied_alliance_revenue(uuid, timestamptz, timestamptz)']) {
+    for (const fn of [
+      'allied_last_click(uuid, uuid, timestamptz)',
+      'allied_alliance_attributed_revenue(uuid, timestamptz, timestamptz)',
+      'allied_alliance_revenue(uuid, timestamptz, timestamptz)',
+    ]) {
       await q.query(`revoke all on function ${fn} from public`);
     }
     await q.query(`revoke all on function allied_campaign_metrics(uuid) from public`);
@@ -224,6 +240,7 @@ export class Attribution1764300000000 implements MigrationInterface {
     await q.query(`drop function allied_campaign_metrics(uuid)`);
     await q.query(EVENT_METRICS_V1);
     await q.query(`drop function allied_alliance_revenue(uuid, timestamptz, timestamptz)`);
+    await q.query(`drop function allied_alliance_attributed_revenue(uuid, timestamptz, timestamptz)`);
     await q.query(`drop function allied_last_click(uuid, uuid, timestamptz)`);
     await q.query(`drop policy campaign_spend_definer on campaign_spend`);
     await q.query(`drop policy campaigns_definer on campaigns`);

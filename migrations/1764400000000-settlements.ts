@@ -127,30 +127,78 @@ export class Settlements1764400000000 implements MigrationInterface {
 
     // The period's revenue of an alliance in one currency, per agreement
     // version in force when each purchase occurred (a refund goes with its
-    // purchase); rows without a version are the unsettled ones. Versions
-    // never overlap: each ends where the next begins at the latest.
+    // purchase); rows without a version (agreement_id null) are the
+    // unsettled ones. Several rows may come for one version: the caller sums
+    // them. Versions never overlap: each ends where the next begins at the
+    // latest. Purchases stored with the alliance (the bulk) are summed with one
+    // range aggregate per version and per gap between versions; refunds and
+    // click-attributed revenue (few) are matched to versions one by one.
     await q.query(`
       create function allied_settlement_figures(p_alliance uuid, p_currency text, p_from timestamptz, p_to timestamptz)
       returns table (agreement_id uuid, gross numeric, refunds numeric, clawbacks numeric, events bigint, earliest timestamptz, latest timestamptz)
       language plpgsql stable security definer set search_path = pg_catalog, public
       as $$
+      declare
+        ver record;
+        v_covered timestamptz := p_from;
+        v_lo timestamptz;
       begin
         if p_alliance not in (select public.allied_active_alliances()) then return; end if;
+        for ver in
+          select g.id, g.effective_from,
+                 coalesce(least(g.effective_to, lead(g.effective_from) over (order by g.version)), 'infinity') as effective_to
+          from public.agreements g
+          where g.alliance_id = p_alliance and g.status in ('ACTIVE', 'SUPERSEDED')
+          order by g.version
+        loop
+          v_lo := greatest(ver.effective_from, v_covered);
+          if least(ver.effective_to, p_to) <= v_lo then continue; end if;
+          if v_lo > v_covered then
+            return query select null::uuid, coalesce(sum(e.amount_minor), 0)::numeric, 0::numeric, 0::numeric, count(*), min(e.occurred_at), max(e.occurred_at)
+              from public.events e
+              where e.alliance_id = p_alliance and e.type = 'PURCHASE' and e.currency = p_currency
+                and e.occurred_at >= v_covered and e.occurred_at < least(v_lo, p_to);
+          end if;
+          return query select ver.id, coalesce(sum(e.amount_minor), 0)::numeric, 0::numeric, 0::numeric, count(*), min(e.occurred_at), max(e.occurred_at)
+            from public.events e
+            where e.alliance_id = p_alliance and e.type = 'PURCHASE' and e.currency = p_currency
+              and e.occurred_at >= v_lo and e.occurred_at < least(ver.effective_to, p_to);
+          v_covered := least(ver.effective_to, p_to);
+          exit when v_covered >= p_to;
+        end loop;
+        if v_covered < p_to then
+          return query select null::uuid, coalesce(sum(e.amount_minor), 0)::numeric, 0::numeric, 0::numeric, count(*), min(e.occurred_at), max(e.occurred_at)
+            from public.events e
+            where e.alliance_id = p_alliance and e.type = 'PURCHASE' and e.currency = p_currency
+              and e.occurred_at >= v_covered and e.occurred_at < p_to;
+        end if;
+
         return query
         with versions as (
           select g.id, g.effective_from,
                  least(g.effective_to, lead(g.effective_from) over (order by g.version)) as effective_to
           from public.agreements g
           where g.alliance_id = p_alliance and g.status in ('ACTIVE', 'SUPERSEDED')
+        ),
+        rest as (
+          -- A refund's purchase is looked up by key: refunds are few, a join would hash every event.
+          select e.type, e.amount_minor, e.occurred_at,
+                 (select p.occurred_at from public.events p where p.tenant_id = e.tenant_id and p.id = e.refund_of) as purchase_at
+          from public.events e
+          where e.alliance_id = p_alliance and e.type = 'REFUND' and e.currency = p_currency
+            and e.occurred_at >= p_from and e.occurred_at < p_to
+          union all
+          select a.type, a.amount_minor, a.occurred_at, a.purchase_at
+          from public.allied_alliance_attributed_revenue(p_alliance, p_from, p_to) a
+          where a.currency = p_currency
         )
         select v.id,
                coalesce(sum(r.amount_minor) filter (where r.type = 'PURCHASE'), 0),
                coalesce(sum(r.amount_minor) filter (where r.type = 'REFUND'), 0),
                coalesce(sum(r.amount_minor) filter (where r.type = 'REFUND' and r.purchase_at < p_from), 0),
                count(*), min(r.occurred_at), max(r.occurred_at)
-        from public.allied_alliance_revenue(p_alliance, p_from, p_to) r
+        from rest r
         left join versions v on r.purchase_at >= v.effective_from and (v.effective_to is null or r.purchase_at < v.effective_to)
-        where r.currency = p_currency
         group by v.id;
       end $$`);
     await q.query(`revoke all on function allied_settlement_figures(uuid, text, timestamptz, timestamptz) from public`);

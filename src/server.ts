@@ -18,6 +18,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config';
@@ -25,6 +26,7 @@ import type { Database } from './db/database';
 import { AlliedError, maskError } from './errors';
 import { complexityRule } from './schema/complexity';
 import { dashboard } from './dashboard';
+import { subscribeShared } from './realtime/fanout';
 import { LiveHub } from './realtime/live';
 import { InProcessBus, PostgresBus, type SignalBus } from './realtime/signals';
 import { buildAlliedSchema } from './schema/build';
@@ -84,6 +86,16 @@ async function openSignals(config: Config, database: Database, logger: Logger): 
   return bus;
 }
 
+/** On PostgreSQL, two connections of their own for computing live snapshots; none on the embedded database. */
+function liveMetricsPool(config: Config, database: Database): pg.Pool | undefined {
+  const url = config.databaseUrl ?? (database.dataSource.options as { url?: string }).url;
+  if (database.kind === 'embedded' || !url) return undefined;
+  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'allied-live-metrics' });
+  // Idle connections the server ends are replaced on next use; never fatal.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 /** Builds the HTTP + WebSocket server on an open database and starts listening. */
 export async function startServer(config: Config, database: Database, logger: Logger): Promise<RunningServer> {
   const schema = await buildAlliedSchema();
@@ -94,6 +106,7 @@ export async function startServer(config: Config, database: Database, logger: Lo
     perBrand: config.limits.subscriptionsPerBrand,
     minIntervalMs: 1000,
     refreshMs: 30_000,
+    pool: liveMetricsPool(config, database),
   });
   const rules = [...specifiedRules, complexityRule(config.limits)];
 
@@ -194,6 +207,7 @@ export async function startServer(config: Config, database: Database, logger: Lo
         return context;
       },
       execute: (args: ExecutionArgs) => executeInTransaction(args),
+      subscribe: (args: ExecutionArgs) => subscribeShared(args),
       onNext: async (_ctx, _id, _payload, args, result) => {
         const context = args.contextValue as RequestContext;
         // A subscription's context lives on: each event reads in its own short transaction.

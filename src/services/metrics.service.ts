@@ -16,8 +16,8 @@ const WINDOW_MS: Record<MetricsWindow, number> = {
 };
 export const MAX_SERIES_POINTS = 2000;
 
-/** One bucket's figures as the database aggregates them. */
-interface Figures {
+/** One bucket's figures as the database aggregates them (allied_event_metrics). */
+export interface Figures {
   purchases: number;
   refunds: number;
   impressions: number;
@@ -82,31 +82,41 @@ export function bucketStart(t: Date, bucket: MetricsBucket): Date {
 
 const STEP: Record<MetricsBucket, number> = { HOUR, DAY, WEEK: 7 * DAY };
 
+/** The window [at − length, at) ending now. */
+export function windowOf(window: MetricsWindow): { at: Date; windowStart: Date } {
+  const at = new Date();
+  return { at, windowStart: new Date(at.getTime() - WINDOW_MS[window]) };
+}
+
+/** A snapshot from the database's figures for a window (none: all zero). */
+export function snapshotOf(figures: Figures | null, at: Date, windowStart: Date): MetricsSnapshot {
+  const f = figures ?? NONE;
+  return {
+    at,
+    windowStart,
+    revenue: revenue(f),
+    purchases: f.purchases,
+    refunds: f.refunds,
+    impressions: f.impressions,
+    clicks: f.clicks,
+    ctr: ratio(f.clicks, f.impressions),
+    conversions: f.conversions,
+    conversionRate: ratio(f.conversions, f.clicks),
+    satisfaction: satisfaction(f),
+    ratings: f.ratings,
+    activeLearners: f.learners,
+  };
+}
+
 /** Revenue, engagement and satisfaction for the caller's brand, or for an alliance it is an ACTIVE member of. */
 export class MetricsService {
   constructor(private readonly alliances: AllianceService) {}
 
   async snapshot(ctx: RequestContext, window: MetricsWindow, allianceId?: string | null): Promise<MetricsSnapshot> {
     await this.checkScope(ctx, allianceId);
-    const at = new Date();
-    const windowStart = new Date(at.getTime() - WINDOW_MS[window]);
+    const { at, windowStart } = windowOf(window);
     const [row] = await this.figures(ctx, allianceId, windowStart, at, null);
-    const f = row?.figures ?? NONE;
-    return {
-      at,
-      windowStart,
-      revenue: revenue(f),
-      purchases: f.purchases,
-      refunds: f.refunds,
-      impressions: f.impressions,
-      clicks: f.clicks,
-      ctr: ratio(f.clicks, f.impressions),
-      conversions: f.conversions,
-      conversionRate: ratio(f.conversions, f.clicks),
-      satisfaction: satisfaction(f),
-      ratings: f.ratings,
-      activeLearners: f.learners,
-    };
+    return snapshotOf(row?.figures ?? null, at, windowStart);
   }
 
   /** Every bucket from the one holding `from` up to `to` (exclusive), empty ones included. */

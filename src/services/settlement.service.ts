@@ -214,16 +214,27 @@ export class SettlementService {
        from allied_settlement_figures($1, $2, $3, $4)`,
       [key.allianceId, key.currency, key.start, key.end],
     );
-    const unsettledRow = rows.find((r) => r.agreement_id === null);
-    const versions: VersionFigures[] = rows
-      .filter((r) => r.agreement_id !== null)
-      .map((r) => ({
-        agreementId: r.agreement_id!,
-        gross: BigInt(r.gross!),
-        refunds: BigInt(r.refunds!),
-        clawbacks: BigInt(r.clawbacks!),
-        events: Number(r.events),
-      }));
+    // The database may give several rows per version (and for the unsettled): sum them.
+    const byVersion = new Map<string, VersionFigures>();
+    const unsettled: Computed['unsettled'] = { count: 0, from: null, to: null };
+    for (const r of rows) {
+      const events = Number(r.events);
+      if (events === 0) continue;
+      if (r.agreement_id === null) {
+        unsettled.count += events;
+        const [from, to] = [new Date(r.earliest as unknown as Date), new Date(r.latest as unknown as Date)];
+        if (!unsettled.from || from < unsettled.from) unsettled.from = from;
+        if (!unsettled.to || to > unsettled.to) unsettled.to = to;
+        continue;
+      }
+      const v = byVersion.get(r.agreement_id) ?? { agreementId: r.agreement_id, gross: 0n, refunds: 0n, clawbacks: 0n, events: 0 };
+      v.gross += BigInt(r.gross!);
+      v.refunds += BigInt(r.refunds!);
+      v.clawbacks += BigInt(r.clawbacks!);
+      v.events += events;
+      byVersion.set(r.agreement_id, v);
+    }
+    const versions = [...byVersion.values()];
     const terms = await this.terms(manager, key.allianceId, versions.map((v) => v.agreementId));
     const lines = splitVersions(versions, terms);
     return {
@@ -233,11 +244,7 @@ export class SettlementService {
       refunds: sum(versions.map((v) => v.refunds)),
       clawbacks: sum(versions.map((v) => v.clawbacks)),
       events: versions.reduce((n, v) => n + v.events, 0),
-      unsettled: {
-        count: unsettledRow ? Number(unsettledRow.events) : 0,
-        from: unsettledRow ? new Date(unsettledRow.earliest as unknown as Date) : null,
-        to: unsettledRow ? new Date(unsettledRow.latest as unknown as Date) : null,
-      },
+      unsettled,
     };
   }
 
