@@ -28,6 +28,7 @@ import { createLogger } from '../src/logger';
 import { startServer, type RunningServer } from '../src/server';
 import { resolveJwtKeys, signToken, type JwtKeys } from '../src/tenancy/credentials';
 import { Role } from '../src/tenancy/roles';
+import { machine, nonNegativeInt, now, positiveInt, RESULTS_FILE, throwawayDatabase, writeSection } from './support';
 
 const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
 const COURSES_PER_BRAND = 200;
@@ -40,7 +41,6 @@ const warmup = nonNegativeInt('BENCH_WARMUP', 5);
 const postgresUrl = process.env.BENCH_DATABASE_URL || undefined;
 const runEmbedded = !/^(0|false|no|off)$/i.test(process.env.BENCH_EMBEDDED ?? '');
 
-const RESULTS_FILE = path.resolve(__dirname, '..', '..', 'bench', 'RESULTS.md');
 
 interface Statement {
   text: string;
@@ -148,38 +148,24 @@ async function openStore(kind: 'embedded' | 'postgres'): Promise<Store> {
       },
     };
   }
-  const adminUrl = postgresUrl as string;
-  const name = `allied_bench_${crypto.randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const db = await throwawayDatabase(postgresUrl as string);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'allied-bench-'));
   try {
-    const config = loadConfig({ ...env, DATABASE_URL: url.toString(), ALLIED_DATA_DIR: dir });
+    const config = loadConfig({ ...env, DATABASE_URL: db.url, ALLIED_DATA_DIR: dir });
     const database = await openDatabase(config);
     return {
       config,
       database,
       async close() {
         await database.close();
-        await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+        await db.drop();
         fs.rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+    await db.drop();
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;
-  }
-}
-
-async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
   }
 }
 
@@ -387,7 +373,6 @@ function table(outcomes: Outcome[]): string {
 
 /** Replaces the `## catalog` section of RESULTS.md (creating the file if needed), leaving other sections alone. */
 function writeResults(outcomes: Outcome[]): void {
-  const cpus = os.cpus();
   const failures = outcomes.flatMap((o) => [
     `${o.database} server ${o.server.failures}`,
     `${o.database} floor ${o.floor.failures}`,
@@ -402,9 +387,8 @@ function writeResults(outcomes: Outcome[]): void {
     CATALOG_QUERY,
     '```',
     '',
-    `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
-    `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ` +
-      `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node.js ${process.version}`,
+    `- Date: ${now()}`,
+    `- Machine: ${machine()}`,
     ...outcomes.map((o) => `- ${o.database === 'embedded' ? 'Embedded database' : 'PostgreSQL'}: ${o.version.split(', compiled by')[0]}`),
     `- Data: 2 brands × ${COURSES_PER_BRAND} courses; the page is ${PAGE} of the caller's ${COURSES_PER_BRAND}.`,
     `- Load: ${connections} concurrent connections (server: autocannon in a worker thread; floor: ${connections} loops), ` +
@@ -418,40 +402,11 @@ function writeResults(outcomes: Outcome[]): void {
     '',
   ].join('\n');
 
-  const current = fs.existsSync(RESULTS_FILE)
-    ? fs.readFileSync(RESULTS_FILE, 'utf8')
-    : '# Benchmark results\n\nEach section is written by the benchmark of the same name under `bench/`; see bench/README.md.\n\n';
-  const lines = current.split('\n');
-  const start = lines.findIndex((l) => /^## catalog\s*$/.test(l));
-  let next: string;
-  if (start === -1) {
-    next = `${current.replace(/\n*$/, '\n\n')}${section}`;
-  } else {
-    let end = lines.findIndex((l, i) => i > start && /^## /.test(l));
-    if (end === -1) end = lines.length;
-    const before = lines.slice(0, start).join('\n');
-    const after = lines.slice(end).join('\n');
-    next = `${before.replace(/\n*$/, '\n\n')}${section}${after ? `\n${after}` : ''}`;
-  }
-  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-  fs.writeFileSync(RESULTS_FILE, next.replace(/\n*$/, '\n'));
+  writeSection('catalog', section);
 }
 
 function abbreviate(sql: string): string {
   return sql.length > 60 ? `${sql.slice(0, 57)}...` : sql;
-}
-
-function positiveInt(name: string, fallback: number): number {
-  const value = nonNegativeInt(name, fallback);
-  if (value === 0) throw new Error(`${name} must be at least 1`);
-  return value;
-}
-
-function nonNegativeInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new Error(`${name}: expected a whole number, got "${raw}"`);
-  return Number(raw);
 }
 
 main().then(

@@ -45,10 +45,10 @@ import pg from 'pg';
 import { loadConfig } from '../src/config';
 import { resolveJwtKeys, signToken, type JwtKeys } from '../src/tenancy/credentials';
 import { Role } from '../src/tenancy/roles';
+import { machine, now, positiveInt, readSection, RESULTS_FILE, throwawayDatabase, writeSection } from './support';
 
 const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
 const ROOT = path.resolve(__dirname, '..', '..');
-const RESULTS_FILE = path.join(ROOT, 'bench', 'RESULTS.md');
 const SECTION = 'ingest';
 const ANALYSIS_HEADING = "### Where the server's time goes";
 
@@ -271,12 +271,8 @@ async function openStore(kind: Kind): Promise<Store> {
   if (poolSize) env.DATABASE_POOL_SIZE = poolSize;
   if (kind === 'embedded') return embeddedStore(dir, env);
 
-  const adminUrl = postgresUrl as string;
-  const name = `allied_bench_${crypto.randomBytes(6).toString('hex')}`;
-  await withClient(adminUrl, (c) => c.query(`create database ${name}`));
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const dbUrl = url.toString();
+  const db = await throwawayDatabase(postgresUrl as string);
+  const dbUrl = db.url;
   env.DATABASE_URL = dbUrl;
   const admin = new pg.Client({ connectionString: dbUrl });
   await admin.connect();
@@ -320,7 +316,7 @@ async function openStore(kind: Kind): Promise<Store> {
     },
     async close() {
       await admin.end().catch(() => undefined);
-      await withClient(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+      await db.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -394,16 +390,6 @@ function embeddedStore(dir: string, env: Record<string, string>): Store {
     },
   };
   return store;
-}
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 // --- the server as a child process ---------------------------------------------------
@@ -1013,14 +999,6 @@ function targets(outcomes: Outcome[]): string[] {
 
 /** Replaces the `## ingest` section of RESULTS.md, leaving other sections alone. A profile from an earlier run is kept unless this run made one. */
 function writeResults(outcomes: Outcome[]): void {
-  const cpus = os.cpus();
-  const current = fs.existsSync(RESULTS_FILE)
-    ? fs.readFileSync(RESULTS_FILE, 'utf8')
-    : '# Benchmark results\n\nEach section is written by the benchmark of the same name under `bench/`; see bench/README.md.\n\n';
-  const lines = current.split('\n');
-  const start = lines.findIndex((l) => l.trim() === `## ${SECTION}`);
-  let end = start === -1 ? -1 : lines.findIndex((l, i) => i > start && /^## /.test(l));
-  if (start !== -1 && end === -1) end = lines.length;
 
   const analyses = outcomes.filter((o) => o.analysis);
   let profileText: string;
@@ -1028,7 +1006,7 @@ function writeResults(outcomes: Outcome[]): void {
     profileText = analyses.map((o) => o.analysis!).join('\n');
   } else {
     // Keep the analysis of an earlier, profiled run.
-    const old = start === -1 ? [] : lines.slice(start, end);
+    const old = readSection(SECTION);
     const at = old.findIndex((l) => l.startsWith(ANALYSIS_HEADING));
     profileText = at === -1 ? '' : `${old.slice(at).join('\n').replace(/\n*$/, '\n')}`;
     if (profileText) {
@@ -1052,9 +1030,8 @@ function writeResults(outcomes: Outcome[]): void {
     '',
     'Sustained NDJSON ingestion through `POST /ingest`, against the floor of `COPY` of the same rows into the same table.',
     '',
-    `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
-    `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ` +
-      `Node.js ${process.version}; the server, the database and the load generator share it.`,
+    `- Date: ${now()}`,
+    `- Machine: ${machine()}; the server, the database and the load generator share it.`,
     ...[...new Set(outcomes.map((o) => o.code))].map(
       (code) =>
         `- Code${outcomes.length > 1 ? ` (${outcomes.filter((o) => o.code === code).map((o) => dbName(o.database)).join(', ')})` : ''}: ${code}.`,
@@ -1087,15 +1064,7 @@ function writeResults(outcomes: Outcome[]): void {
     ...(profileText ? [profileText.replace(/\n*$/, '\n')] : []),
   ].join('\n');
 
-  let next: string;
-  if (start === -1) {
-    next = `${current.replace(/\n*$/, '\n\n')}${section}`;
-  } else {
-    const before = lines.slice(0, start).join('\n');
-    const after = lines.slice(end).join('\n');
-    next = `${before.replace(/\n*$/, '\n\n')}${section.replace(/\n*$/, '\n')}${after ? `\n${after}` : ''}`;
-  }
-  fs.writeFileSync(RESULTS_FILE, next.replace(/\n*$/, '\n'));
+  writeSection(SECTION, section);
 }
 
 /**
@@ -1143,13 +1112,6 @@ function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) === 0) throw new Error(`${name}: expected a whole number ≥ 1, got "${raw}"`);
-  return Number(raw);
-}
 
 main().then(
   () => process.exit(0),

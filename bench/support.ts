@@ -50,11 +50,24 @@ export function machine(): string {
 
 export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-/** Replaces the `## name` section of RESULTS.md (up to the next `## `), or appends it; other sections stay as they are. */
-export function writeSection(name: string, section: string): void {
-  const current = fs.existsSync(RESULTS_FILE)
+function readResults(): string {
+  return fs.existsSync(RESULTS_FILE)
     ? fs.readFileSync(RESULTS_FILE, 'utf8')
     : '# Benchmark results\n\nEach section is written by the benchmark of the same name under `bench/`; see bench/README.md.\n\n';
+}
+
+/** The lines of the `## name` section of RESULTS.md as it stands (empty when there is none). */
+export function readSection(name: string): string[] {
+  const lines = readResults().split('\n');
+  const start = lines.findIndex((l) => l.trim() === `## ${name}`);
+  if (start === -1) return [];
+  const end = lines.findIndex((l, i) => i > start && /^## /.test(l));
+  return lines.slice(start, end === -1 ? lines.length : end);
+}
+
+/** Replaces the `## name` section of RESULTS.md (up to the next `## `), or appends it; other sections stay as they are. */
+export function writeSection(name: string, section: string): void {
+  const current = readResults();
   const lines = current.split('\n');
   const start = lines.findIndex((l) => l.trim() === `## ${name}`);
   let next: string;

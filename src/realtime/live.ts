@@ -88,14 +88,6 @@ export class LiveHub {
     this.refresher.unref();
   }
 
-  /** Subscriptions held now (all kinds). */
-  get size(): number {
-    let n = 0;
-    for (const scope of this.scopes.values()) n += scope.subscribers.size;
-    for (const set of this.settlementWatchers.values()) n += set.size;
-    return n;
-  }
-
   /** The caller's brand, or an alliance it is an ACTIVE member of (checked by the resolver). */
   metrics(brandId: string, connection: object, window: MetricsWindow, allianceId: string | null): AsyncIterableIterator<MetricsSnapshot> {
     this.admit(brandId, connection);

@@ -53,7 +53,6 @@ export function splitVersions(
 
 /** A settlement's figures before they are stored. */
 export interface Computed {
-  versions: VersionFigures[];
   lines: { agreementId: string; version: number; brandId: string; basisPoints: number; versionNet: bigint; amount: bigint }[];
   gross: bigint;
   refunds: bigint;
@@ -238,7 +237,6 @@ export class SettlementService {
     const terms = await this.terms(manager, key.allianceId, versions.map((v) => v.agreementId));
     const lines = splitVersions(versions, terms);
     return {
-      versions,
       lines,
       gross: sum(versions.map((v) => v.gross)),
       refunds: sum(versions.map((v) => v.refunds)),
@@ -326,7 +324,7 @@ const CSV_HEADER = [
  * One CSV field: quoted when it holds a comma, quote or line break; text a
  * spreadsheet would run as a formula (=, +, -, @ first) is prefixed with '.
  */
-export function csvField(value: string | number): string {
+function csvField(value: string | number): string {
   if (typeof value === 'number') return String(value);
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;

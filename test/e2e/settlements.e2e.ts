@@ -17,7 +17,6 @@ describe('settlements', () => {
   let outsider: TestBrand;
   let allianceId: string;
   let joint: string;
-  const ids: Record<string, string> = {};
   let seq = 0;
 
   const buy = (by: TestBrand, key: string, at: string, amountMinor: number, currency = 'USD') =>
