@@ -24,7 +24,39 @@ export interface Config {
   limits: {
     maxDepth: number;
     maxCost: number;
+    maxAliases: number;
+    maxDirectives: number;
+    /** Characters of a GraphQL document (the query text). */
+    maxQueryChars: number;
+    /** Lexical tokens of a GraphQL document, counted while parsing. */
+    maxTokens: number;
     bodyBytes: number;
+    /** Longest lifetime (exp − now) of a JWT accepted. */
+    maxTokenTtlSeconds: number;
+    /** Requests per second per client address, and the burst above it (0: off). */
+    ipRate: number;
+    ipBurst: number;
+    /** Requests per second per brand, and the burst above it (0: off). */
+    brandRate: number;
+    brandBurst: number;
+    /** Failed credentials per client address per window, and the window. */
+    credentialFailures: number;
+    credentialWindowSeconds: number;
+    /** Share of the database pool one brand may hold at once (percent). */
+    poolSharePercent: number;
+    /** Longest wait for a database connection before RATE_LIMITED. */
+    poolWaitMs: number;
+    /** Longest single SQL statement of an operation. */
+    statementTimeoutMs: number;
+    /** Longest an operation may keep its transaction. */
+    operationTimeoutMs: number;
+    /** Time for a client to send its request headers, and a GraphQL request body. */
+    headersTimeoutMs: number;
+    bodyTimeoutMs: number;
+    /** A connection with no traffic for this long is closed (keep-alive, uploads, WebSocket without pongs). */
+    idleTimeoutMs: number;
+    /** Open connections (HTTP and WebSocket) per client address. */
+    connectionsPerIp: number;
     /** Subscriptions one WebSocket connection may hold. */
     subscriptionsPerConnection: number;
     /** Subscriptions one brand may hold on one server instance. */
@@ -103,7 +135,26 @@ export function loadConfig(env: Env = process.env): Config {
     limits: {
       maxDepth: int(env, 'ALLIED_MAX_QUERY_DEPTH', 12, 2, 100),
       maxCost: int(env, 'ALLIED_MAX_QUERY_COST', 20000, 10, 10_000_000),
+      maxAliases: int(env, 'ALLIED_MAX_ALIASES', 30, 0, 10_000),
+      maxDirectives: int(env, 'ALLIED_MAX_DIRECTIVES', 50, 0, 10_000),
+      maxQueryChars: int(env, 'ALLIED_MAX_QUERY_CHARS', 100_000, 100, 10_000_000),
+      maxTokens: int(env, 'ALLIED_MAX_QUERY_TOKENS', 5000, 50, 1_000_000),
       bodyBytes: int(env, 'ALLIED_MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxTokenTtlSeconds: int(env, 'ALLIED_MAX_TOKEN_TTL_SECONDS', 30 * 86_400, 60, 10 * 365 * 86_400),
+      ipRate: int(env, 'ALLIED_RATE_LIMIT_PER_IP', 200, 0, 1_000_000),
+      ipBurst: int(env, 'ALLIED_RATE_BURST_PER_IP', 400, 1, 10_000_000),
+      brandRate: int(env, 'ALLIED_RATE_LIMIT_PER_BRAND', 100, 0, 1_000_000),
+      brandBurst: int(env, 'ALLIED_RATE_BURST_PER_BRAND', 200, 1, 10_000_000),
+      credentialFailures: int(env, 'ALLIED_MAX_CREDENTIAL_FAILURES', 20, 1, 1_000_000),
+      credentialWindowSeconds: int(env, 'ALLIED_CREDENTIAL_WINDOW_SECONDS', 60, 1, 86_400),
+      poolSharePercent: int(env, 'ALLIED_POOL_SHARE_PERCENT', 50, 1, 100),
+      poolWaitMs: int(env, 'ALLIED_POOL_WAIT_MS', 5000, 10, 600_000),
+      statementTimeoutMs: int(env, 'ALLIED_STATEMENT_TIMEOUT_MS', 5000, 10, 3_600_000),
+      operationTimeoutMs: int(env, 'ALLIED_OPERATION_TIMEOUT_MS', 15_000, 10, 3_600_000),
+      headersTimeoutMs: int(env, 'ALLIED_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+      bodyTimeoutMs: int(env, 'ALLIED_BODY_TIMEOUT_MS', 10_000, 100, 600_000),
+      idleTimeoutMs: int(env, 'ALLIED_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      connectionsPerIp: int(env, 'ALLIED_MAX_CONNECTIONS_PER_IP', 256, 1, 1_000_000),
       subscriptionsPerConnection: int(env, 'ALLIED_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
       subscriptionsPerBrand: int(env, 'ALLIED_MAX_SUBSCRIPTIONS_PER_BRAND', 1000, 1, 1_000_000),
     },

@@ -40,6 +40,7 @@ export const PG = {
   notNullViolation: '23502',
   stringTooLong: '22001',
   invalidText: '22P02',
+  queryCanceled: '57014',
 } as const;
 
 export function pgCode(error: unknown): string | undefined {
@@ -99,13 +100,34 @@ function validationMessages(failures: ValidationFailure[], prefix = ''): { field
   });
 }
 
+export interface MaskOptions {
+  /** Production: no "Did you mean …?" suggestions, which would reveal the schema. */
+  hideSchema?: boolean;
+}
+
+// graphql's own messages for limits and caps that the client ran into.
+// (graphql 16 spells it "more that".)
+export const TOKEN_LIMIT = /^Syntax Error: Document contains more th(?:an|at) (\d+) tokens/;
+const VARIABLE_ERROR_CAP = /^Too many errors processing variables/;
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
 /**
  * What a client sees of an error: our own coded errors as written, mistakes
  * in the request as BAD_USER_INPUT, and everything else masked as
  * INTERNAL_SERVER_ERROR. No stack, SQL or constraint name ever leaves.
  * Returns `unexpected: true` for errors that deserve a log line.
  */
-export function maskError(formatted: FormattedError, error: unknown): { error: FormattedError; unexpected: boolean } {
+export function maskError(
+  formatted: FormattedError,
+  error: unknown,
+  options: MaskOptions = {},
+): { error: FormattedError; unexpected: boolean } {
+  const masked = classify(formatted, error);
+  if (options.hideSchema) masked.error.message = masked.error.message.replace(SUGGESTION, '');
+  return masked;
+}
+
+function classify(formatted: FormattedError, error: unknown): { error: FormattedError; unexpected: boolean } {
   const where = { locations: formatted.locations, path: formatted.path };
   const allied = findInChain(error, AlliedError);
   if (allied) {
@@ -120,10 +142,29 @@ export function maskError(formatted: FormattedError, error: unknown): { error: F
   }
   const original = (error as { originalError?: unknown })?.originalError;
   const code = String(formatted.extensions?.code ?? '');
-  if (CLIENT_CODES.has(code)) {
+  const tokens = TOKEN_LIMIT.exec(formatted.message);
+  if (tokens) {
+    const message = `The document has more than ${tokens[1]} tokens; the limit is ${tokens[1]}.`;
+    return { error: { message, ...where, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'ALLIED_MAX_QUERY_TOKENS' } }, unexpected: false };
+  }
+  if (VARIABLE_ERROR_CAP.test(formatted.message)) {
+    const message = 'Too many variables are invalid (graphql stops at 50); fix the ones reported and send again.';
+    return { error: { message, ...where, extensions: { code: 'BAD_USER_INPUT' } }, unexpected: false };
+  }
+  // graphql's own request errors (validation, variable coercion) have no
+  // path: they arise before any resolver runs. Over WebSocket nothing codes them.
+  if (CLIENT_CODES.has(code) || (!code && !formatted.path && error instanceof GraphQLError)) {
     return { error: { message: formatted.message, ...where, extensions: { code: 'BAD_USER_INPUT' } }, unexpected: false };
   }
   const pg = pgCode(original ?? error);
+  if (pg === PG.queryCanceled) {
+    const message = 'A statement of the operation ran past its time limit; ask for less at once.';
+    return { error: { message, ...where, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'ALLIED_STATEMENT_TIMEOUT_MS' } }, unexpected: false };
+  }
+  if (/timeout exceeded when trying to connect/i.test(String((original as Error | undefined)?.message ?? ''))) {
+    const message = 'The database is busy; retry shortly.';
+    return { error: { message, ...where, extensions: { code: 'RATE_LIMITED', limit: 'DATABASE_POOL', retryAfter: 1 } }, unexpected: false };
+  }
   if (pg === PG.uniqueViolation) {
     return { error: { message: 'This conflicts with an existing record.', ...where, extensions: { code: 'CONFLICT' } }, unexpected: true };
   }

@@ -10,12 +10,14 @@ import {
   execute,
   GraphQLError,
   Kind,
+  NoSchemaIntrospectionCustomRule,
   OperationTypeNode,
   specifiedRules,
   validate,
   type ExecutionArgs,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type ValidationRule,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import pg from 'pg';
@@ -23,8 +25,14 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config';
 import type { Database } from './db/database';
-import { AlliedError, maskError } from './errors';
-import { complexityRule } from './schema/complexity';
+import { AlliedError, maskError, type MaskOptions } from './errors';
+import { Admission, admit } from './limits/admission';
+import { CredentialThrottle, MemoryFailureStore, PostgresFailureStore } from './limits/credential-throttle';
+import { textLiteralsRule } from './limits/document';
+import { OperationGuard } from './limits/guard';
+import { bodyTimeout, heartbeat, limitConnections, upgradeAddress } from './limits/http';
+import { MAX_SERIES_POINTS } from './services/metrics.service';
+import { MAX_PAGE } from './services/pagination';
 import { dashboard } from './dashboard';
 import { subscribeShared } from './realtime/fanout';
 import { LiveHub } from './realtime/live';
@@ -35,6 +43,7 @@ import { Authenticator, resolveJwtKeys } from './tenancy/credentials';
 import type { Principal } from './tenancy/principal';
 import { Role } from './tenancy/roles';
 import { services } from './services';
+import { MAX_EVENTS_PER_CALL } from './services/event-rules';
 
 export interface RunningServer {
   url: string;
@@ -59,14 +68,34 @@ function sendError(res: Response, status: number, code: string, message: string)
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
 }
 
-/** The request's brand credential if it holds `role`; otherwise answers 401 or 403 and returns null. */
-async function brandPrincipal(authenticator: Authenticator, req: Request, res: Response, role: Role, forbiddenMessage: string) {
-  const principal = await authenticator.authenticate(req.headers.authorization).catch((error: unknown) => {
-    if (error instanceof AlliedError) return error;
-    throw error;
-  });
+/** A refusal as a plain JSON answer: its HTTP status (401 for credentials by default), headers and extensions. */
+function sendRefusal(res: Response, error: AlliedError): void {
+  const { http: head, ...extensions } = error.extensions as { http?: { status?: number; headers?: Map<string, string> } };
+  for (const [name, value] of head?.headers ?? []) res.setHeader(name, value);
+  res.status(head?.status ?? (error.code === 'UNAUTHENTICATED' ? 401 : 400)).json({ errors: [{ message: error.message, extensions }] });
+}
+
+/** The request's brand credential if it holds `role`; otherwise answers 401, 403 or 429 and returns null. */
+async function brandPrincipal(
+  authenticator: Authenticator,
+  guard: OperationGuard,
+  req: Request,
+  res: Response,
+  role: Role,
+  forbiddenMessage: string,
+) {
+  const principal = await authenticator
+    .authenticate(req.headers.authorization, clientAddress(req))
+    .then((p) => {
+      guard.admitPrincipal(p);
+      return p;
+    })
+    .catch((error: unknown) => {
+      if (error instanceof AlliedError) return error;
+      throw error;
+    });
   if (principal instanceof AlliedError) {
-    sendError(res, 401, principal.code, principal.message);
+    sendRefusal(res, principal);
   } else if (!principal) {
     sendError(res, 401, 'UNAUTHENTICATED', 'A valid credential is required: send Authorization: Bearer <token>.');
   } else if (!principal.brandId || !principal.has(role)) {
@@ -96,10 +125,42 @@ function liveMetricsPool(config: Config, database: Database): pg.Pool | undefine
   return pool;
 }
 
+/** The client's address (the peer's, or the forwarding proxy's word for it when the proxy is on loopback). */
+function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
 /** Builds the HTTP + WebSocket server on an open database and starts listening. */
 export async function startServer(config: Config, database: Database, logger: Logger): Promise<RunningServer> {
   const schema = await buildAlliedSchema();
-  const authenticator = new Authenticator(resolveJwtKeys(config), database.dataSource);
+  const { limits } = config;
+  const production = config.env === 'production';
+  const maskOptions: MaskOptions = { hideSchema: production };
+  const guard = new OperationGuard(limits, { maxPage: MAX_PAGE, maxSeriesPoints: MAX_SERIES_POINTS });
+  const operationLimits = { maxObjects: limits.maxCost, maxEvents: MAX_EVENTS_PER_CALL };
+  // The embedded database is one connection; PostgreSQL has the configured pool.
+  const capacity = database.kind === 'embedded' ? 1 : config.databasePoolSize;
+  admit(
+    database.dataSource,
+    new Admission({
+      capacity,
+      perKey: Math.max(1, Math.floor((capacity * limits.poolSharePercent) / 100)),
+      waitMs: limits.poolWaitMs,
+      queuePerKey: 100,
+      statementTimeoutMs: limits.statementTimeoutMs,
+      operationTimeoutMs: limits.operationTimeoutMs,
+    }),
+  );
+  const throttle = new CredentialThrottle(
+    database.kind === 'embedded' ? new MemoryFailureStore() : new PostgresFailureStore(database.dataSource),
+    limits.credentialFailures,
+    limits.credentialWindowSeconds,
+  );
+  const authenticator = new Authenticator(resolveJwtKeys(config), database.dataSource, {
+    maxTokenTtlSeconds: limits.maxTokenTtlSeconds,
+    throttle,
+    brandExists: async (brandId) => (await database.dataSource.query(`select 1 from brands where id = $1`, [brandId])).length > 0,
+  });
   const signals = await openSignals(config, database, logger);
   const live = new LiveHub(database.dataSource, signals, logger, {
     perConnection: config.limits.subscriptionsPerConnection,
@@ -108,14 +169,19 @@ export async function startServer(config: Config, database: Database, logger: Lo
     refreshMs: 30_000,
     pool: liveMetricsPool(config, database),
   });
-  const rules = [...specifiedRules, complexityRule(config.limits)];
+  // Size, depth, aliases, directives and cost are checked before validation (guard.documentFor).
+  const extraRules: ValidationRule[] = [textLiteralsRule(), ...(production ? [NoSchemaIntrospectionCustomRule] : [])];
+  const rules = [...extraRules, ...specifiedRules];
+  const newContext = (principal: Principal | null, requestId: string, log: Logger) =>
+    new RequestContext(database.dataSource, principal, requestId, log, signals, operationLimits);
 
   const app = express();
   app.disable('x-powered-by');
   // GraphQL responses are per-caller and rarely repeat; hashing each for an ETag is wasted work.
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
-  const httpServer = http.createServer(app);
+  const httpServer = http.createServer({ connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs) }, app);
+  limitConnections(httpServer, limits);
 
   app.use(requestLogging(logger));
   app.get('/healthz', (_req, res) => {
@@ -134,13 +200,23 @@ export async function startServer(config: Config, database: Database, logger: Lo
   // that hung up, and uploads still being stored.
   const releasing = new PendingWork();
 
+  // Every route but health checks counts against the client address's rate.
+  app.use((req, res, next) => {
+    try {
+      guard.admitAddress(clientAddress(req));
+      next();
+    } catch (error) {
+      sendRefusal(res, error as AlliedError);
+    }
+  });
+
   app.post('/ingest', async (req, res, next) => {
     const fail = (status: number, code: string, message: string) => sendError(res, status, code, message);
     try {
       if (!/^application\/(x-)?ndjson\b/i.test(req.headers['content-type'] ?? '')) {
         return fail(415, 'BAD_USER_INPUT', 'Send one JSON event per line with Content-Type: application/x-ndjson.');
       }
-      const principal = await brandPrincipal(authenticator, req, res, Role.INGEST, 'Ingesting events needs a brand credential with INGEST, EDITOR, ADMIN or OWNER.');
+      const principal = await brandPrincipal(authenticator, guard, req, res, Role.INGEST, 'Ingesting events needs a brand credential with INGEST, EDITOR, ADMIN or OWNER.');
       if (!principal) return;
       const { log } = req as LoggedRequest;
       const work = services.ingest.ingest(database.dataSource, principal, log, req, MAX_NDJSON_LINE_BYTES, signals);
@@ -162,7 +238,7 @@ export async function startServer(config: Config, database: Database, logger: Lo
     try {
       const [, id] = /^([0-9a-f-]{36})\.csv$/i.exec(String(req.params.file)) ?? [];
       if (!id) return fail(404, 'NOT_FOUND', 'Ask for /settlements/<settlement id>.csv.');
-      const principal = await brandPrincipal(authenticator, req, res, Role.ANALYST, 'Reading settlements needs a brand credential with ANALYST, EDITOR, ADMIN or OWNER.');
+      const principal = await brandPrincipal(authenticator, guard, req, res, Role.ANALYST, 'Reading settlements needs a brand credential with ANALYST, EDITOR, ADMIN or OWNER.');
       if (!principal) return;
       ctx = new RequestContext(database.dataSource, principal, requestId, log);
       const csv = await services.settlements.csv(ctx, id.toLowerCase());
@@ -180,29 +256,53 @@ export async function startServer(config: Config, database: Database, logger: Lo
     }
   });
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // A WebSocket message is held to the same size as an HTTP body.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: limits.bodyBytes });
+  const stopHeartbeat = heartbeat(wsServer, limits.idleTimeoutMs);
+  const wsAddress = (extra: { request: http.IncomingMessage }) => upgradeAddress(extra.request);
   const wsServerCleanup = useServer(
     {
       schema,
       connectionInitWaitTimeout: 10_000,
-      validate: (s: GraphQLSchema, document) => validate(s, document, rules),
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
         const header = typeof raw === 'string' && raw !== '' && !/^bearer\s/i.test(raw) ? `Bearer ${raw}` : raw;
         try {
-          const principal = await authenticator.authenticate(typeof header === 'string' ? header : undefined);
+          guard.admitAddress(wsAddress(ctx.extra));
+          const principal = await authenticator.authenticate(typeof header === 'string' ? header : undefined, wsAddress(ctx.extra));
           if (!principal) throw new AlliedError('UNAUTHENTICATED', 'missing credential');
           (ctx.extra as { principal?: Principal }).principal = principal;
           return true;
-        } catch {
-          ctx.extra.socket.close(4401, 'Unauthorized');
+        } catch (error) {
+          const limited = error instanceof AlliedError && error.code === 'RATE_LIMITED';
+          ctx.extra.socket.close(limited ? 4429 : 4401, limited ? 'Too many requests' : 'Unauthorized');
           return false;
+        }
+      },
+      // Every operation message counts against the same rates as an HTTP
+      // request and passes the same checks, in the same order: size, tokens,
+      // depth, aliases, directives and cost, then validation, then the cost
+      // with its variables.
+      onSubscribe: (ctx, _id, payload) => {
+        try {
+          guard.admitAddress(wsAddress(ctx.extra));
+          guard.admitPrincipal((ctx.extra as { principal?: Principal }).principal ?? null);
+          guard.checkVariables(payload.variables);
+          const document = guard.documentFor(schema, payload.query);
+          const invalid = validate(schema, document, rules);
+          if (invalid.length > 0) return [...invalid];
+          const refusal = guard.costRefusal(schema, document, payload.variables, payload.operationName);
+          if (refusal) return [refusal];
+          return { schema, document, variableValues: payload.variables, operationName: payload.operationName };
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
         }
       },
       context: (ctx) => {
         const requestId = crypto.randomUUID();
         const principal = (ctx.extra as { principal?: Principal }).principal ?? null;
-        const context = new RequestContext(database.dataSource, principal, requestId, logger.child({ requestId, ws: true }), signals);
+        const context = newContext(principal, requestId, logger.child({ requestId, ws: true }));
         context.live = { hub: live, connection: ctx.extra };
         return context;
       },
@@ -210,8 +310,10 @@ export async function startServer(config: Config, database: Database, logger: Lo
       subscribe: (args: ExecutionArgs) => subscribeShared(args),
       onNext: async (_ctx, _id, _payload, args, result) => {
         const context = args.contextValue as RequestContext;
+        const over = context.budget.exceeded;
         // A subscription's context lives on: each event reads in its own short transaction.
         await context.release();
+        if (over) return { errors: [masked(over, context.log)] };
         if (!result.errors) return;
         return { ...result, errors: result.errors.map((e) => masked(e, context.log)) };
       },
@@ -220,39 +322,62 @@ export async function startServer(config: Config, database: Database, logger: Lo
     wsServer,
   );
 
+  function masked(error: GraphQLError, log: Logger) {
+    const { error: shown, unexpected } = maskError(error.toJSON(), error, maskOptions);
+    if (unexpected) log.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error');
+    return shown;
+  }
+
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    validationRules: rules.slice(specifiedRules.length),
+    validationRules: extraRules,
+    parseOptions: guard.parseOptions,
+    introspection: !production,
     includeStacktraceInErrorResponses: false,
     // The process entry owns signal handling: it drains this server, then closes the database.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => maskError(formatted, error).error,
+    formatError: (formatted, error) => maskError(formatted, error, maskOptions).error,
     plugins: [
       // Allied sets no cache hints; the default plugin would still hook every field.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
       { async serverWillStart() { return { async drainServer() { await wsServerCleanup.dispose(); } }; } },
-      operationTransaction(),
+      costWithVariables(schema, guard),
+      operationTransaction(masked),
     ],
   });
   await apollo.start();
 
   app.use(
     '/graphql',
-    express.json({ limit: config.limits.bodyBytes }),
+    bodyTimeout(limits.bodyTimeoutMs),
+    express.json({ limit: limits.bodyBytes }),
+    (req, res, next) => {
+      // Checked before Apollo parses anything: the variables' text, then the document's limits.
+      try {
+        guard.checkVariables(req.body?.variables);
+        const query = req.body?.query ?? req.query.query;
+        if (typeof query === 'string') guard.documentFor(schema, query);
+        next();
+      } catch (error) {
+        if (error instanceof AlliedError) sendRefusal(res, error);
+        else next(error);
+      }
+    },
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const { id, log } = req as LoggedRequest;
         let principal: Principal | null;
         try {
-          principal = await authenticator.authenticate(req.headers.authorization);
+          principal = await authenticator.authenticate(req.headers.authorization, clientAddress(req));
+          guard.admitPrincipal(principal);
         } catch (error) {
-          if (error instanceof AlliedError) {
+          if (error instanceof AlliedError && error.code === 'UNAUTHENTICATED') {
             throw new AlliedError(error.code, error.message, { http: { status: 401 } });
           }
           throw error;
         }
-        const ctx = new RequestContext(database.dataSource, principal, id, log, signals);
+        const ctx = newContext(principal, id, log);
         // A client that goes away mid-operation: release the transaction (a
         // no-op once the response has been sent, as the transaction is over).
         res.once('close', () => releasing.track(ctx.finish(false)));
@@ -260,6 +385,7 @@ export async function startServer(config: Config, database: Database, logger: Lo
       },
     }),
   );
+  app.use((req, res) => sendError(res, 404, 'NOT_FOUND', `No route ${req.method} ${req.path}; GraphQL is at /graphql.`));
   app.use(jsonErrors);
 
   await new Promise<void>((resolve, reject) => {
@@ -283,6 +409,7 @@ export async function startServer(config: Config, database: Database, logger: Lo
       stopping ??= apollo
         .stop()
         .then(() => releasing.settled())
+        .then(() => stopHeartbeat())
         .then(() => live.close())
         .then(() => signals.close());
       return stopping;
@@ -314,8 +441,29 @@ class PendingWork {
   }
 }
 
-/** Ends each operation's transaction before the response leaves: commit, then the response. */
-function operationTransaction(): ApolloServerPlugin<RequestContext> {
+/** Over HTTP: the cost check that needs the request's variables, before execution. */
+function costWithVariables(schema: GraphQLSchema, guard: OperationGuard): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request }) {
+          const refusal = guard.costRefusal(schema, document, request.variables, request.operationName);
+          if (refusal) {
+            refusal.extensions.http = { status: 400 };
+            throw refusal;
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Ends each operation's transaction before the response leaves: commit, then
+ * the response. An operation that ran past its object budget answers with
+ * that error alone, and commits nothing.
+ */
+function operationTransaction(masked: (error: GraphQLError, log: Logger) => unknown): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
@@ -324,6 +472,12 @@ function operationTransaction(): ApolloServerPlugin<RequestContext> {
         },
         async willSendResponse({ contextValue, response, operation }) {
           const result = response.body.kind === 'single' ? response.body.singleResult : {};
+          const over = contextValue.budget.exceeded;
+          if (over && response.body.kind === 'single') {
+            await contextValue.finish(false);
+            response.body.singleResult = { errors: [masked(over, contextValue.log) as GraphQLError] };
+            return;
+          }
           if (mutationFailed(operation?.operation, result)) {
             await contextValue.finish(false);
             if (response.body.kind === 'single') response.body.singleResult.data = null;
@@ -350,11 +504,16 @@ function operationTransaction(): ApolloServerPlugin<RequestContext> {
   };
 }
 
-/** Queries and mutations over WebSocket: the same one-transaction rule as over HTTP. */
+/** Queries and mutations over WebSocket: the same one-transaction and object-budget rules as over HTTP. */
 async function executeInTransaction(args: ExecutionArgs) {
   const ctx = args.contextValue as RequestContext;
   try {
     const result = await execute(args);
+    const over = ctx.budget.exceeded;
+    if (over) {
+      await ctx.finish(false);
+      return { errors: [over] };
+    }
     const operation = args.document.definitions.find(
       (d): d is OperationDefinitionNode =>
         d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
@@ -369,12 +528,6 @@ async function executeInTransaction(args: ExecutionArgs) {
     await ctx.finish(false);
     throw error;
   }
-}
-
-function masked(error: GraphQLError, log: Logger) {
-  const { error: shown, unexpected } = maskError(error.toJSON(), error);
-  if (unexpected) log.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error');
-  return shown;
 }
 
 async function readiness(database: Database): Promise<true | string> {
@@ -393,7 +546,7 @@ function requestLogging(logger: Logger) {
     res.setHeader('x-request-id', id);
     res.once('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      log.info({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };

@@ -15,6 +15,7 @@ import { MetricsResolver } from '../resolvers/metrics.resolver';
 import { BrandResolver } from '../resolvers/brand.resolver';
 import { CourseResolver } from '../resolvers/course.resolver';
 import { authChecker } from '../resolvers/guards';
+import { applyReadRules } from '../resolvers/read-rules';
 import { LearnerResolver } from '../resolvers/learner.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
 import { MeResolver } from '../resolvers/me.resolver';
@@ -29,7 +30,7 @@ import { DateTimeScalar } from './scalars';
 
 let built: Promise<GraphQLSchema> | undefined;
 
-/** The executable schema; built once per process (type-graphql metadata is global). */
+/** The executable schema, with the read rule of every type installed; built once per process (type-graphql metadata is global). */
 export function buildAlliedSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
     resolvers: [
@@ -68,6 +69,6 @@ export function buildAlliedSchema(): Promise<GraphQLSchema> {
     },
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
     emitSchemaFile: false,
-  });
+  }).then(applyReadRules);
   return built;
 }

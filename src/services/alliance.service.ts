@@ -54,9 +54,11 @@ export class AllianceService {
    */
   async ofSettlement(ctx: RequestContext, id: string): Promise<AllianceEntity | null> {
     const manager = await ctx.manager();
+    // A brand that left sees the alliance as it was when it left (allied_former_alliance).
     const rows: Record<string, unknown>[] = await manager.query(
-      `select ${ALLIANCE_COLUMNS} from alliances a
-       where a.id = $1 and (a.id in (select allied_visible_alliances()) or a.id in (select allied_settled_alliances()))`,
+      `select ${ALLIANCE_COLUMNS} from alliances a where a.id = $1 and a.id in (select allied_visible_alliances())
+       union all
+       select f.id, f.name, f.purpose, f.status, null, f.created_at, f.created_at from allied_former_alliance($1) f`,
       [id],
     );
     return rows[0] ? allianceFromRow(rows[0]) : null;
@@ -230,8 +232,8 @@ export class AllianceService {
     await this.rejectOpenProposals(ctx, manager, allianceId, 'a member left');
     const status = await this.refreshStatus(ctx, manager, alliance, others.length, true);
     await manager.query(
-      `update alliance_members set status = 'LEFT', left_at = now() where alliance_id = $1 and brand_id = $2`,
-      [allianceId, ctx.brandId],
+      `update alliance_members set status = 'LEFT', left_at = now(), alliance_status_at_exit = $3 where alliance_id = $1 and brand_id = $2`,
+      [allianceId, ctx.brandId, status],
     );
     await ctx.membershipChanged();
     return this.snapshot({ ...alliance, status }, members, (m) => {

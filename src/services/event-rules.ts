@@ -1,4 +1,5 @@
 import { isISO4217CurrencyCode } from 'class-validator';
+import { textProblem } from '../limits/text';
 import { EventType, type EventInput } from '../schema/event.types';
 
 export const MAX_EVENTS_PER_CALL = 1000;
@@ -17,6 +18,11 @@ const MONEY_TYPES = new Set([EventType.PURCHASE, EventType.REFUND]);
  * first problem as a rejection code and message, or null.
  */
 export function eventProblem(e: EventInput): { code: string; message: string } | null {
+  for (const field of ['idempotencyKey', 'learnerExternalId', 'text'] as const) {
+    const value = e[field];
+    const problem = typeof value === 'string' ? textProblem(value) : null;
+    if (problem) return { code: 'INVALID_TEXT', message: `${field} ${problem}.` };
+  }
   if (!e.idempotencyKey || e.idempotencyKey.length > 200) {
     return { code: 'INVALID_IDEMPOTENCY_KEY', message: 'idempotencyKey must be 1..200 characters.' };
   }

@@ -59,6 +59,7 @@ export class EventService {
     if (events.length > MAX_EVENTS_PER_CALL) {
       throw badInput(`At most ${MAX_EVENTS_PER_CALL} events per call; send the rest in further calls.`);
     }
+    ctx.budget.recordEvents(events.length);
     const manager = await ctx.manager();
     const brandId = ctx.brandId;
     const rejected: Rejection[] = [];

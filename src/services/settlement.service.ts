@@ -7,7 +7,7 @@ import {
   settlementFromRow,
   settlementLineFromRow,
 } from '../entities/rows';
-import { badInput, conflict, forbidden, notFound } from '../errors';
+import { AlliedError, badInput, conflict, forbidden, notFound } from '../errors';
 import type { RunSettlementInput } from '../schema/settlement.types';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
@@ -129,7 +129,11 @@ export class SettlementService {
   async finalize(ctx: RequestContext, id: string): Promise<SettlementEntity> {
     const draft = await this.get(ctx, id);
     if (!draft) throw notFound('Settlement');
-    const { manager, mine } = await this.alliances.lockAsActiveMember(ctx, draft.allianceId);
+    // The caller named a settlement: one of an alliance it is not an ACTIVE
+    // member of is, to it, a settlement that does not exist.
+    const { manager, mine } = await this.alliances.lockAsActiveMember(ctx, draft.allianceId).catch((error: unknown) => {
+      throw error instanceof AlliedError && error.code === 'NOT_FOUND' ? notFound('Settlement') : error;
+    });
     if (mine.role !== 'LEAD') throw forbidden("Only the alliance's LEAD may finalize a settlement.");
     const current = await this.reload(ctx, id);
     if (current.status === 'FINALIZED') throw conflict('The settlement is already FINALIZED; it never changes.');

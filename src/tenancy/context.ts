@@ -5,6 +5,7 @@ import type { BrandEntity } from '../entities';
 import type { LiveHub } from '../realtime/live';
 import { encodeSignal, type Signal, type SignalBus } from '../realtime/signals';
 import { forbidden, unauthenticated } from '../errors';
+import { OperationBudget, UNLIMITED, type OperationLimits } from '../limits/budget';
 import type { Principal } from './principal';
 import { TenantTransaction } from './transaction';
 
@@ -23,6 +24,8 @@ export class RequestContext {
   private readonly signals = new Map<string, Signal>();
   /** Set for operations that came over WebSocket: where subscriptions are served, and the connection (limits count per connection). */
   live?: { hub: LiveHub; connection: object };
+  /** What this operation has spent of its object and event limits. */
+  readonly budget: OperationBudget;
 
   constructor(
     readonly dataSource: DataSource,
@@ -31,7 +34,10 @@ export class RequestContext {
     readonly log: Logger,
     /** Where change signals go; none for work that no subscriber watches (demo data). */
     readonly bus?: SignalBus,
-  ) {}
+    limits: OperationLimits = UNLIMITED,
+  ) {
+    this.budget = new OperationBudget(limits);
+  }
 
   /** The caller, or UNAUTHENTICATED. */
   get caller(): Principal {
@@ -100,6 +106,7 @@ export class RequestContext {
    */
   async release(): Promise<void> {
     this.loaders.clear();
+    this.budget.reset();
     await this.finish(true);
   }
 

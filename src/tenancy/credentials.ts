@@ -4,7 +4,9 @@ import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { unauthenticated } from '../errors';
+import { AlliedError, unauthenticated } from '../errors';
+import type { CredentialThrottle } from '../limits/credential-throttle';
+import { rateLimited } from '../limits/rate';
 import { Principal } from './principal';
 import { isRole, Role } from './roles';
 import { inTenantTransaction } from './transaction';
@@ -72,19 +74,65 @@ export function newApiKeySecret(brandId: string, keyId: string): { secret: strin
   return { secret, hash: sha256(secret) };
 }
 
-/** Turns a bearer token into a principal, or throws UNAUTHENTICATED. */
+export interface AuthenticatorOptions {
+  /** Longest JWT lifetime accepted (exp − now), in seconds. */
+  maxTokenTtlSeconds?: number;
+  /** Failed-credential throttling per client address. */
+  throttle?: CredentialThrottle;
+  /** Whether a brand exists; when given, a JWT naming a brand that does not is UNAUTHENTICATED. */
+  brandExists?: (brandId: string) => Promise<boolean>;
+}
+
+// Brand ids seen to exist. Brands are never deleted, so an entry never goes
+// stale; the set is only bounded.
+const KNOWN_BRANDS_MAX = 100_000;
+
+/** Turns a bearer token into a principal, or throws UNAUTHENTICATED (RATE_LIMITED for a throttled address). */
 export class Authenticator {
+  private readonly knownBrands = new Set<string>();
+
   constructor(
     private readonly keys: JwtKeys,
     private readonly dataSource: DataSource,
+    private readonly options: AuthenticatorOptions = {},
   ) {}
 
-  async authenticate(authorization: string | undefined): Promise<Principal | null> {
+  /**
+   * The principal of an Authorization header value; null when there is none.
+   * `address` is the client's: after too many failures from it, credentials
+   * are refused without being checked until its window ends.
+   */
+  async authenticate(authorization: string | undefined, address = 'unknown'): Promise<Principal | null> {
     if (authorization === undefined || authorization === '') return null;
+    const throttle = this.options.throttle;
+    const wait = throttle?.retryAfter(address) ?? 0;
+    if (wait > 0) {
+      throw rateLimited('ALLIED_MAX_CREDENTIAL_FAILURES', wait, `Too many failed credentials from your address; retry in ${wait} s.`);
+    }
+    try {
+      return await this.check(authorization);
+    } catch (error) {
+      if (throttle && error instanceof AlliedError && error.code === 'UNAUTHENTICATED') await throttle.failed(address);
+      throw error;
+    }
+  }
+
+  private async check(authorization: string): Promise<Principal> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw unauthenticated('Malformed Authorization header: expected "Bearer <token>".');
     const token = match[1];
-    return token.startsWith(API_KEY_PREFIX) ? this.fromApiKey(token) : this.fromJwt(token);
+    if (token.startsWith(API_KEY_PREFIX)) return this.fromApiKey(token);
+    const principal = this.fromJwt(token);
+    if (principal.brandId && this.options.brandExists) await this.requireBrand(principal.brandId, this.options.brandExists);
+    return principal;
+  }
+
+  /** A token naming a brand that does not exist is as invalid as a forged one. */
+  private async requireBrand(brandId: string, exists: (brandId: string) => Promise<boolean>): Promise<void> {
+    if (this.knownBrands.has(brandId)) return;
+    if (!(await exists(brandId))) throw unauthenticated("The token's brand does not exist.");
+    if (this.knownBrands.size >= KNOWN_BRANDS_MAX) this.knownBrands.clear();
+    this.knownBrands.add(brandId);
   }
 
   private fromJwt(token: string): Principal {
@@ -100,6 +148,10 @@ export class Authenticator {
     if (typeof payload === 'string') throw unauthenticated('The token is invalid.');
     const { sub, tid, roles, exp } = payload as jwt.JwtPayload & { tid?: unknown; roles?: unknown };
     if (typeof exp !== 'number') throw unauthenticated('The token has no expiry (exp).');
+    const maxTtl = this.options.maxTokenTtlSeconds;
+    if (maxTtl !== undefined && exp - Date.now() / 1000 > maxTtl + 5) {
+      throw unauthenticated(`The token lives longer than the ${maxTtl}-second maximum (ALLIED_MAX_TOKEN_TTL_SECONDS); ask for a shorter one.`);
+    }
     if (typeof sub !== 'string' || sub === '') throw unauthenticated('The token has no subject (sub).');
     if (!Array.isArray(roles) || !roles.every(isRole)) {
       throw unauthenticated('The token\'s "roles" must be an array of role names.');
@@ -119,7 +171,9 @@ export class Authenticator {
     // search to that brand; the hash decides.
     const rows: { roles: Role[] }[] = await inTenantTransaction(
       this.dataSource,
-      { brandId, platformAdmin: false },
+      // Key lookups share one slice of the pool, so forged keys naming a
+      // brand never use up that brand's share.
+      { brandId, platformAdmin: false, admissionKey: 'credentials' },
       (m) =>
         m.query(
           `select roles from api_keys where tenant_id = $1 and id = $2 and secret_hash = $3 and revoked_at is null`,

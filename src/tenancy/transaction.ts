@@ -2,12 +2,15 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../db/data-source';
 import type { BrandEntity } from '../entities';
 import { brandFromRow } from '../entities/rows';
-import { unauthenticated } from '../errors';
+import { AlliedError, unauthenticated } from '../errors';
+import { admissionOf } from '../limits/admission';
 
 /** What a transaction may see: one brand's rows, or none (platform admin). */
 export interface TenantScope {
   brandId: string | null;
   platformAdmin: boolean;
+  /** Whose share of the pool this transaction counts against; the brand by default. */
+  admissionKey?: string;
 }
 
 /**
@@ -28,9 +31,18 @@ export class TenantTransaction {
   ) {}
 
   static async open(dataSource: DataSource, scope: TenantScope): Promise<TenantTransaction> {
-    const runner = dataSource.createQueryRunner();
-    await runner.connect();
-    serializeQueries(runner);
+    const admission = admissionOf(dataSource);
+    const release = admission ? await admission.acquire(scope.admissionKey ?? scope.brandId ?? 'platform') : () => undefined;
+    let runner: QueryRunner;
+    try {
+      runner = dataSource.createQueryRunner();
+      await runner.connect();
+    } catch (error) {
+      release();
+      throw error;
+    }
+    releaseAfter(runner, release);
+    serializeQueries(runner, admission ? Date.now() + admission.options.operationTimeoutMs : Number.POSITIVE_INFINITY);
     try {
       await runner.startTransaction();
       // One round trip: drop to the role that owns nothing and has no BYPASSRLS,
@@ -42,14 +54,15 @@ export class TenantTransaction {
         `with settings as (
            select set_config('role', $1, true) as role,
                   set_config('app.tenant_id', $2, true) as tenant,
-                  set_config('app.platform_admin', $3, true) as admin)
+                  set_config('app.platform_admin', $3, true) as admin,
+                  set_config('statement_timeout', coalesce($4, current_setting('statement_timeout')), true) as timeout)
          select b.id as brand_id, b.slug as brand_slug, b.name as brand_name, b.kind as brand_kind,
                 b.description as brand_description, b.resources as brand_resources,
                 b.created_at as brand_created_at, b.updated_at as brand_updated_at,
                 case when s.tenant = '' then '{}'::uuid[]
                      else array(select allied_active_alliances()) end as alliances
          from settings s left join brands b on b.id = nullif(s.tenant, '')::uuid`,
-        [APP_ROLE, scope.brandId ?? '', scope.platformAdmin ? 'on' : 'off'],
+        [APP_ROLE, scope.brandId ?? '', scope.platformAdmin ? 'on' : 'off', admission ? `${admission.options.statementTimeoutMs}ms` : null],
       );
       if (scope.brandId && !row.brand_id) throw unauthenticated("The credential's brand does not exist.");
       const tx = new TenantTransaction(runner, row.brand_id ? brandFromRow(row, 'brand_') : null);
@@ -91,16 +104,36 @@ export class TenantTransaction {
   }
 }
 
+/** Gives the admission slot back when the connection goes back to the pool. */
+function releaseAfter(runner: QueryRunner, release: () => void): void {
+  const original = runner.release.bind(runner);
+  runner.release = (async (...args: Parameters<QueryRunner['release']>) => {
+    try {
+      return await original(...args);
+    } finally {
+      release();
+    }
+  }) as QueryRunner['release'];
+}
+
 /**
  * Field resolvers of one operation run concurrently but share its one
  * connection; queue their statements here rather than inside the driver
- * (which deprecates queueing on a busy client).
+ * (which deprecates queueing on a busy client). No statement starts after
+ * the operation's deadline.
  */
-function serializeQueries(runner: QueryRunner): void {
+function serializeQueries(runner: QueryRunner, deadline: number): void {
   const query = runner.query.bind(runner);
   let tail: Promise<unknown> = Promise.resolve();
   runner.query = ((...args: Parameters<QueryRunner['query']>) => {
-    const run = tail.then(() => query(...args));
+    const run = tail.then(() => {
+      if (Date.now() > deadline && runner.isTransactionActive && !/^\s*(commit|rollback)/i.test(String(args[0]))) {
+        throw new AlliedError('QUERY_TOO_COMPLEX', 'The operation ran past its time limit; ask for less at once.', {
+          limit: 'ALLIED_OPERATION_TIMEOUT_MS',
+        });
+      }
+      return query(...args);
+    });
     tail = run.catch(() => undefined);
     return run;
   }) as QueryRunner['query'];

@@ -215,9 +215,22 @@ describe('settlements', () => {
 
   it('a brand that left keeps seeing the settlements it was part of, and runs none', async () => {
     const [{ id }] = await app.sql(`select id from settlements where alliance_id = $1 and status = 'FINALIZED' and period_start = '2025-01-01'`, [allianceId]);
-    await app.ok(c.token, Q.leave, { a: allianceId });
+    const statusAtExit = (await app.ok(c.token, Q.leave, { a: allianceId })).leaveAlliance.status;
     const seen = (await app.ok(c.token, READ, { id })).settlement;
     expect(seen).toMatchObject({ id, status: 'FINALIZED', alliance: { id: allianceId } });
+    // What C sees of the alliance is frozen at its exit: the alliance changing
+    // afterwards (here A leaves, dissolving it) is none of its business.
+    await app.ok(a.token, Q.leave, { a: allianceId });
+    const [{ status: now }] = await app.sql(`select status from alliances where id = $1`, [allianceId]);
+    expect(now).toBe('DISSOLVED');
+    const later = await app.ok(c.token, `query($id: ID!) { settlement(id: $id) { alliance { id name status members { status } agreements { id } } } }`, { id });
+    expect(later.settlement.alliance).toMatchObject({ id: allianceId, status: statusAtExit, members: [], agreements: [] });
+    expect(statusAtExit).not.toBe('DISSOLVED');
+    expect((await app.ok(c.token, `query($id: ID!) { alliance(id: $id) { id } }`, { id: allianceId })).alliance).toBeNull();
+    // Finalizing it names the settlement as missing, exactly as a random id does.
+    const refused = await app.gql(c.token, FINALIZE, { id });
+    expect(codes(refused)).toEqual(['NOT_FOUND']);
+    expect(refused.errors?.[0].message).toBe((await app.gql(c.token, FINALIZE, { id: '00000000-0000-4000-8000-000000000000' })).errors?.[0].message);
     expect(seen.lines.map((l: any) => l.amount.amountMinor).sort()).toEqual([33, 33, 34]);
     const list = (await app.ok(c.token, `query($a: ID!) { settlements(allianceId: $a, first: 50) { totalCount } }`, { a: allianceId })).settlements;
     expect(list.totalCount).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import pino, { type Logger } from 'pino';
 import request from 'supertest';
 import { loadConfig, type Config } from '../../src/config';
 import type { Database } from '../../src/db/database';
@@ -31,10 +32,10 @@ export class TestApp {
     readonly config: Config,
   ) {}
 
-  static async start(overrides: Partial<Record<string, string>> = {}): Promise<TestApp> {
+  static async start(overrides: Partial<Record<string, string>> = {}, options: { logger?: Logger } = {}): Promise<TestApp> {
     const db = await openTestDatabase();
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PORT: '0', HOST: '127.0.0.1', ...overrides });
-    const server = await startServer(config, db, createLogger(process.env.LOG_LEVEL ?? 'silent'));
+    const server = await startServer(config, db, options.logger ?? createLogger(process.env.LOG_LEVEL ?? 'silent'));
     return new TestApp(db, server, config);
   }
 
@@ -105,4 +106,11 @@ export class TestApp {
 
 export function codes(result: GqlResult): string[] {
   return (result.errors ?? []).map((e) => e.extensions.code);
+}
+
+/** A logger that keeps its JSON lines in memory, for tests that check what was logged. */
+export function memoryLogger(): { logger: Logger; lines: Record<string, any>[] } {
+  const lines: Record<string, any>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines };
 }
