@@ -144,6 +144,9 @@ function flags(args: string[]): Map<string, string | true> {
 async function token(config: Config, args: string[]): Promise<void> {
   const opts = flags(args);
   const ttl = parseTtl(String(opts.get('--ttl') ?? '1h'));
+  if (ttl > config.limits.maxTokenTtlSeconds) {
+    throw new UsageError(`--ttl may be at most ${config.limits.maxTokenTtlSeconds} s (ALLIED_MAX_TOKEN_TTL_SECONDS); the server refuses longer-lived tokens`);
+  }
   const keys = resolveJwtKeys(config);
   if (opts.get('--platform-admin')) {
     process.stdout.write(signToken(keys, { sub: 'platform-admin', roles: [Role.PLATFORM_ADMIN] }, ttl) + '\n');
