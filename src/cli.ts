@@ -6,8 +6,9 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/database';
 import { DEMO_BRANDS, seedDemo } from './demo';
 import { createLogger } from './logger';
-import { buildAlliedSchema } from './schema/build';
-import { startServer } from './server';
+import { buildAlliedSchema } from './resolvers';
+import { createApp } from './app';
+import { serve as listen } from './server';
 import { resolveJwtKeys, signToken, type JwtKeys } from './tenancy/credentials';
 import { isRole, Role } from './tenancy/roles';
 
@@ -58,8 +59,9 @@ async function serve(config: Config): Promise<void> {
   const lock = config.databaseUrl ? undefined : claimDataDir(config.dataDir);
   const database = await openDatabase(config);
   if (database.applied.length > 0) log.info({ migrations: database.applied }, 'migrations applied');
-  if (config.demo && config.env !== 'production') await seedDemo(database.dataSource, log);
-  const server = await startServer(config, database, log);
+  const app = await createApp(config, database, log);
+  if (config.demo && config.env !== 'production') await seedDemo(app, log);
+  const server = await listen(app);
   lock?.record(server.port);
   log.info({ url: server.url, database: database.kind }, 'listening');
   await printWelcome(config, database.dataSource, server.url);

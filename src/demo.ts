@@ -1,11 +1,8 @@
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
-import { BrandKind } from './schema/brand.types';
-import { CourseFormat, CourseLevel, CourseStatus } from './schema/course.types';
-import { services } from './services';
-import { RequestContext } from './tenancy/context';
+import { BrandKind, CourseFormat, CourseLevel, CourseStatus } from './entities/enums';
+import type { Services } from './services';
 import { Principal } from './tenancy/principal';
-import { Role } from './tenancy/roles';
+import type { RunAs } from './tenancy/run-as';
 
 interface DemoCourse {
   title: string;
@@ -52,28 +49,15 @@ export const DEMO_BRANDS: DemoBrand[] = [
   },
 ];
 
-async function asPrincipal<T>(dataSource: DataSource, log: Logger, principal: Principal, fn: (ctx: RequestContext) => Promise<T>) {
-  const ctx = new RequestContext(dataSource, principal, 'demo', log);
-  try {
-    const result = await fn(ctx);
-    await ctx.finish(true);
-    return result;
-  } catch (error) {
-    await ctx.finish(false);
-    throw error;
-  }
-}
-
-/** On an empty database, creates the demo brands and their courses through the normal services. */
-export async function seedDemo(dataSource: DataSource, log: Logger): Promise<boolean> {
-  const [{ count }] = await dataSource.query('select count(*)::int as count from brands');
-  if (count > 0) return false;
-  const admin = new Principal('demo-seed', null, [Role.PLATFORM_ADMIN], 'jwt');
+/** On an empty database, creates the demo brands and their courses through the normal services, as Allied itself. */
+export async function seedDemo(app: { services: Services; runAs: RunAs }, log: Logger): Promise<boolean> {
+  const { services, runAs } = app;
+  const empty = await runAs(Principal.system(null, 'demo-seed'), (ctx) => services.brands.none(ctx));
+  if (!empty) return false;
   for (const demo of DEMO_BRANDS) {
     const { courses, ...input } = demo;
-    const brand = await asPrincipal(dataSource, log, admin, (ctx) => services.brands.create(ctx, input));
-    const owner = new Principal('demo-seed', brand.id, [Role.OWNER], 'jwt');
-    await asPrincipal(dataSource, log, owner, async (ctx) => {
+    const brand = await runAs(Principal.system(null, 'demo-seed'), (ctx) => services.brands.create(ctx, input));
+    await runAs(Principal.system(brand.id, 'demo-seed'), async (ctx) => {
       for (const c of courses) {
         const course = await services.courses.create(ctx, {
           title: c.title,

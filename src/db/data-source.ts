@@ -8,7 +8,7 @@ export const APP_ROLE = 'allied_app';
 // Any fixed 64-bit number; only Allied's migrators take this advisory lock.
 const MIGRATION_LOCK = 7_346_112_901;
 
-export function createDataSource(url: string, poolSize: number): DataSource {
+export function createDataSource(url: string, poolSize: number, applicationName = 'allied'): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -18,7 +18,7 @@ export function createDataSource(url: string, poolSize: number): DataSource {
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: false,
-    extra: { max: poolSize, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 },
+    extra: { max: poolSize, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000, application_name: applicationName },
   });
 }
 

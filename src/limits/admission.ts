@@ -1,4 +1,3 @@
-import type { DataSource } from 'typeorm';
 import { AlliedError } from '../errors';
 import { rateLimited } from './rate';
 
@@ -105,16 +104,4 @@ function busy(message: string, retryAfter: number): AlliedError {
   // A busy server, not a client over its rate.
   (error.extensions.http as { status: number }).status = 503;
   return error;
-}
-
-const byDataSource = new WeakMap<DataSource, Admission>();
-
-/** Puts tenant transactions on `dataSource` under `admission` (the server does this at start). */
-export function admit(dataSource: DataSource, admission: Admission): void {
-  byDataSource.set(dataSource, admission);
-}
-
-/** The admission control of a data source, if the server installed one. */
-export function admissionOf(dataSource: DataSource): Admission | undefined {
-  return byDataSource.get(dataSource);
 }

@@ -20,6 +20,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { AlliedError } from '../errors';
+import { toGraphQLError } from '../error-mask';
 import { textProblem } from './text';
 
 /** Limits on one GraphQL document, checked before any other validation runs. */
@@ -266,7 +267,7 @@ export function textLiteralsRule(): ValidationRule {
   return (context: ValidationContext) => ({
     StringValue(node) {
       const problem = textProblem(node.value);
-      if (problem) context.reportError(new AlliedError('BAD_USER_INPUT', `A string in the document ${problem}.`, { at: location(node) }));
+      if (problem) context.reportError(toGraphQLError(new AlliedError('BAD_USER_INPUT', `A string in the document ${problem}.`, { at: location(node) })));
     },
   });
 }
@@ -287,7 +288,7 @@ export function refuse(
   limits: DocumentLimits,
   variables?: Readonly<Record<string, unknown>>,
   operationName?: string | null,
-): GraphQLError | null {
+): AlliedError | null {
   const sizing = { maxPage: limits.maxPage, maxSeriesPoints: limits.maxSeriesPoints, variables: variables ? variables : undefined };
   for (const [name, m] of measureDocument(schema, document, sizing)) {
     if (variables && operationName != null && name !== operationName) continue;

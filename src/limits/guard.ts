@@ -1,6 +1,7 @@
 import { GraphQLError, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Config } from '../config';
-import { AlliedError, badInput, TOKEN_LIMIT } from '../errors';
+import { AlliedError, badInput } from '../errors';
+import { TOKEN_LIMIT } from '../error-mask';
 import type { Principal } from '../tenancy/principal';
 import { refuse, type DocumentLimits } from './document';
 import { RateLimiter, rateLimited } from './rate';
@@ -27,7 +28,7 @@ export class OperationGuard {
   readonly document: DocumentLimits;
   private readonly perAddress: RateLimiter;
   private readonly perBrand: RateLimiter;
-  private readonly verdicts = new Map<string, DocumentNode | GraphQLError>();
+  private readonly verdicts = new Map<string, DocumentNode | AlliedError>();
 
   constructor(
     private readonly limits: Config['limits'],
@@ -93,7 +94,7 @@ export class OperationGuard {
       if (this.verdicts.size >= VERDICTS_MAX) this.verdicts.clear();
       this.verdicts.set(query, verdict);
     }
-    if (verdict instanceof GraphQLError) throw verdict;
+    if (verdict instanceof AlliedError) throw verdict;
     return verdict;
   }
 
@@ -111,7 +112,7 @@ export class OperationGuard {
     document: DocumentNode,
     variables: Readonly<Record<string, unknown>> | null | undefined,
     operationName: string | null | undefined,
-  ): GraphQLError | null {
+  ): AlliedError | null {
     return refuse(schema, document, this.document, variables ?? {}, operationName);
   }
 }

@@ -1,19 +1,24 @@
-import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
 import type { SettlementEntity } from '../entities';
+import type { MetricsWindow } from '../entities/enums';
 import { AlliedError, forbidden } from '../errors';
-import type { MetricsSnapshot, MetricsWindow } from '../schema/metrics.types';
-import { APP_ROLE } from '../db/data-source';
-import { services } from '../services';
-import { snapshotOf, windowOf, type Figures } from '../services/metrics.service';
-import { isUuid } from '../tenancy/credentials';
-import { RequestContext } from '../tenancy/context';
+import type { MetricsSnapshot } from '../schema/metrics.types';
+import type { RequestContext } from '../tenancy/context';
 import { Principal } from '../tenancy/principal';
 import { Role } from '../tenancy/roles';
+import type { RunAs } from '../tenancy/run-as';
 import { markShareable } from './fanout';
 import { Latest } from './latest';
-import type { Signal, SignalBus } from './signals';
+import type { Signal, SignalBus } from './signal';
+import type { LiveSubscriptions } from './subscriptions';
+
+/** The reads the hub makes, each as a brand in its own transaction; the composition root supplies them from the services. */
+export interface LiveReads {
+  /** A snapshot as the context's brand sees it, with the alliance's ACTIVE members as it sees them. */
+  snapshot(ctx: RequestContext, window: MetricsWindow, allianceId: string | null): Promise<{ active: Set<string>; snapshot: MetricsSnapshot }>;
+  activeMemberIds(ctx: RequestContext, allianceId: string): Promise<Set<string>>;
+  settlement(ctx: RequestContext, settlementId: string): Promise<SettlementEntity | null>;
+}
 
 export interface LiveOptions {
   /** Subscriptions one WebSocket connection may hold. */
@@ -24,12 +29,6 @@ export interface LiveOptions {
   minIntervalMs: number;
   /** How often every scope is recomputed anyway (windows slide as time passes). */
   refreshMs: number;
-  /**
-   * Connections for computing snapshots. On PostgreSQL a small pool of their
-   * own, so snapshots never queue behind requests for the application pool;
-   * by default (the embedded database, one connection) the application's.
-   */
-  pool?: Pool;
 }
 
 interface Subscriber<T> {
@@ -69,7 +68,7 @@ const figuresOf = ({ at: _at, windowStart: _w, ...figures }: MetricsSnapshot) =>
  * Alliance figures go only to brands that are still ACTIVE members; the
  * others' subscriptions end with FORBIDDEN.
  */
-export class LiveHub {
+export class LiveHub implements LiveSubscriptions {
   private readonly scopes = new Map<string, MetricsScope>();
   private readonly settlementWatchers = new Map<string, Set<Subscriber<SettlementEntity>>>();
   private readonly perConnection = new WeakMap<object, number>();
@@ -78,7 +77,14 @@ export class LiveHub {
   private readonly refresher: NodeJS.Timeout;
 
   constructor(
-    private readonly dataSource: DataSource,
+    /**
+     * Into a brand's transaction. On PostgreSQL the composition root gives the
+     * hub a small pool of its own, so snapshots never queue behind requests
+     * for the application pool; on the embedded database (one connection) the
+     * application's.
+     */
+    private readonly runAs: RunAs,
+    private readonly reads: LiveReads,
     bus: SignalBus,
     private readonly log: Logger,
     private readonly options: LiveOptions,
@@ -134,8 +140,11 @@ export class LiveHub {
     return subscriber.out;
   }
 
+  async isActiveMember(brandId: string, allianceId: string): Promise<boolean> {
+    return (await this.asBrand(brandId, (ctx) => this.reads.activeMemberIds(ctx, allianceId))).has(brandId);
+  }
+
   close(): void {
-    void this.options.pool?.end().catch(() => undefined);
     this.stopListening();
     clearInterval(this.refresher);
     for (const scope of this.scopes.values()) {
@@ -243,49 +252,9 @@ export class LiveHub {
     return null;
   }
 
-  /**
-   * A snapshot as `brandId` sees it (and, for an alliance, its ACTIVE members
-   * as that brand sees them), in one round trip: the statements of a tenant
-   * transaction sent together. The values spliced in are checked UUIDs and
-   * ISO times, never client text; this runs once per changed scope a second,
-   * which is why it saves the round trips a RequestContext would make.
-   */
-  private async figures(brandId: string, window: MetricsWindow, allianceId: string | null) {
-    if (!isUuid(brandId) || (allianceId !== null && !isUuid(allianceId))) throw new Error('live metrics scope ids must be UUIDs');
-    const { at, windowStart } = windowOf(window);
-    const alliance = allianceId ? `'${allianceId}'::uuid` : 'null::uuid';
-    const results = (await this.roundTrip(
-      `begin read only;
-       select set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', '${brandId}', true), set_config('app.platform_admin', 'off', true);
-       select (select coalesce(array_agg(m.brand_id::text), '{}') from alliance_members m where m.alliance_id = ${alliance} and m.status = 'ACTIVE') as active,
-              (select f.figures from allied_event_metrics(${alliance}, '${windowStart.toISOString()}', '${at.toISOString()}', null) f) as figures;
-       commit;`,
-    )) as unknown as { rows: { active: string[]; figures: Figures | null }[] }[];
-    const [row] = results[2].rows;
-    return { active: new Set(allianceId ? row.active : [brandId]), snapshot: snapshotOf(row.figures, at, windowStart) };
-  }
-
-  /**
-   * Sends several statements as one message on a pooled connection (the pg
-   * pool behind the data source). If any fails, the transaction is rolled
-   * back before the connection goes back to the pool, or the connection is
-   * discarded.
-   */
-  private async roundTrip(text: string): Promise<unknown> {
-    const pool = this.options.pool ?? (this.dataSource.driver as unknown as { master: Pool }).master;
-    const client = await pool.connect();
-    try {
-      const result = await client.query(text);
-      client.release();
-      return result;
-    } catch (error) {
-      const discarded = await client.query('rollback').then(
-        () => undefined,
-        (rollbackError: unknown) => rollbackError as Error,
-      );
-      client.release(discarded);
-      throw error;
-    }
+  /** A snapshot as `brandId` sees it (and, for an alliance, its ACTIVE members as that brand sees them). */
+  private figures(brandId: string, window: MetricsWindow, allianceId: string | null) {
+    return this.asBrand(brandId, (ctx) => this.reads.snapshot(ctx, window, allianceId));
   }
 
   private endOutsiders<T>(subscribers: Set<Subscriber<T>>, active: Set<string>): void {
@@ -313,8 +282,8 @@ export class LiveHub {
     try {
       for (const brandId of new Set([...watchers].map((s) => s.brandId))) {
         const found = await this.asBrand(brandId, async (ctx) => {
-          const active = await services.alliances.activeMemberIds(ctx, allianceId);
-          return active.has(brandId) ? { active, settlement: await services.settlements.get(ctx, settlementId) } : null;
+          const active = await this.reads.activeMemberIds(ctx, allianceId);
+          return active.has(brandId) ? { active, settlement: await this.reads.settlement(ctx, settlementId) } : null;
         });
         if (!found) continue;
         this.endOutsiders(watchers, found.active);
@@ -327,17 +296,8 @@ export class LiveHub {
     }
   }
 
-  /** Runs `work` in a read transaction of `brandId`, as an ANALYST of it would. */
-  private async asBrand<T>(brandId: string, work: (ctx: RequestContext) => Promise<T>): Promise<T> {
-    const principal = new Principal('live-metrics', brandId, [Role.ANALYST], 'jwt');
-    const ctx = new RequestContext(this.dataSource, principal, 'live', this.log);
-    try {
-      const result = await work(ctx);
-      await ctx.finish(true);
-      return result;
-    } catch (error) {
-      await ctx.finish(false).catch(() => undefined);
-      throw error;
-    }
+  /** Runs `work` in a transaction of `brandId`, reading as an ANALYST of it would. */
+  private asBrand<T>(brandId: string, work: (ctx: RequestContext) => Promise<T>): Promise<T> {
+    return this.runAs(Principal.system(brandId, 'live', [Role.ANALYST]), work, { log: this.log });
   }
 }

@@ -7,7 +7,7 @@ import { MoneyInput } from '../schema/common.types';
 import { ConnectionArgs } from '../schema/connection';
 import { Course } from '../schema/course.types';
 import { DateTimeScalar } from '../schema/scalars';
-import { services } from '../services';
+import type { Services } from '../services';
 import type { RequestContext } from '../tenancy/context';
 import { Role } from '../tenancy/roles';
 
@@ -19,28 +19,30 @@ class CampaignsArgs extends ConnectionArgs {
 
 @Resolver(() => Campaign)
 export class CampaignResolver {
+  constructor(private readonly services: Services) {}
+
   @Authorized(Role.ANALYST)
   @Query(() => CampaignConnection, { description: "The caller's campaigns and the joint campaigns of its alliances, newest first." })
   campaigns(@Ctx() ctx: RequestContext, @Args() args: CampaignsArgs) {
-    return services.campaigns.list(ctx, args);
+    return this.services.campaigns.list(ctx, args);
   }
 
   @Authorized(Role.ANALYST)
   @Query(() => Campaign, { nullable: true })
   campaign(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
-    return services.campaigns.get(ctx, id);
+    return this.services.campaigns.get(ctx, id);
   }
 
   @Authorized(Role.EDITOR)
   @Mutation(() => Campaign)
   createCampaign(@Ctx() ctx: RequestContext, @Arg('input') input: CreateCampaignInput) {
-    return services.campaigns.create(ctx, input);
+    return this.services.campaigns.create(ctx, input);
   }
 
   @Authorized(Role.EDITOR)
   @Mutation(() => Creative)
   addCreative(@Ctx() ctx: RequestContext, @Arg('campaignId', () => ID) campaignId: string, @Arg('input') input: CreativeInput) {
-    return services.campaigns.addCreative(ctx, campaignId, input);
+    return this.services.campaigns.addCreative(ctx, campaignId, input);
   }
 
   @Authorized(Role.EDITOR)
@@ -50,7 +52,7 @@ export class CampaignResolver {
     @Arg('id', () => ID) id: string,
     @Arg('status', () => CampaignStatus) status: CampaignStatus,
   ) {
-    return services.campaigns.setStatus(ctx, id, status);
+    return this.services.campaigns.setStatus(ctx, id, status);
   }
 
   @Authorized(Role.EDITOR)
@@ -61,31 +63,31 @@ export class CampaignResolver {
     @Arg('amount', () => MoneyInput) amount: MoneyInput,
     @Arg('occurredAt', () => DateTimeScalar) occurredAt: Date,
   ) {
-    return services.campaigns.recordSpend(ctx, campaignId, amount, occurredAt);
+    return this.services.campaigns.recordSpend(ctx, campaignId, amount, occurredAt);
   }
 
   @FieldResolver(() => BrandProfile)
   owner(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
-    return services.brands.profiles(ctx).load(campaign.tenantId);
+    return this.services.brands.profiles(ctx).load(campaign.tenantId);
   }
 
   @FieldResolver(() => Alliance, { nullable: true })
   alliance(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
-    return campaign.allianceId ? services.alliances.get(ctx, campaign.allianceId) : null;
+    return campaign.allianceId ? this.services.alliances.get(ctx, campaign.allianceId) : null;
   }
 
   @FieldResolver(() => [Course])
   courses(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
-    return services.campaigns.promotedCourses(ctx, campaign);
+    return this.services.campaigns.promotedCourses(ctx, campaign);
   }
 
   @FieldResolver(() => CampaignMetrics)
   metrics(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
-    return services.metrics.campaign(ctx).load(campaign.id);
+    return this.services.metrics.campaign(ctx).load(campaign.id);
   }
 
   @FieldResolver(() => [Creative])
   creatives(@Root() campaign: CampaignEntity, @Ctx() ctx: RequestContext) {
-    return services.campaigns.creatives(ctx).load(campaign.id);
+    return this.services.campaigns.creatives(ctx).load(campaign.id);
   }
 }

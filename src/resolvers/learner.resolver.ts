@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Query, Resolver } from 'type-graphql';
 import { Learner, LearnerConnection } from '../schema/learner.types';
-import { services } from '../services';
+import type { Services } from '../services';
 import { ConnectionArgs } from '../schema/connection';
 import type { RequestContext } from '../tenancy/context';
 import { Role } from '../tenancy/roles';
@@ -12,10 +12,12 @@ class LearnersArgs extends ConnectionArgs {
 
 @Resolver(() => Learner)
 export class LearnerResolver {
+  constructor(private readonly services: Services) {}
+
   @Authorized(Role.ANALYST)
   @Query(() => LearnerConnection)
   learners(@Ctx() ctx: RequestContext, @Args() args: LearnersArgs) {
-    return services.learners.list(ctx, args);
+    return this.services.learners.list(ctx, args);
   }
 
   @Authorized(Role.ANALYST)
@@ -25,6 +27,6 @@ export class LearnerResolver {
     @Arg('id', () => ID, { nullable: true }) id?: string,
     @Arg('externalId', () => String, { nullable: true }) externalId?: string,
   ) {
-    return services.learners.get(ctx, { id, externalId });
+    return this.services.learners.get(ctx, { id, externalId });
   }
 }

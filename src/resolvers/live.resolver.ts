@@ -3,7 +3,6 @@ import type { SettlementEntity } from '../entities';
 import { AlliedError, forbidden } from '../errors';
 import { MetricsSnapshot, MetricsWindow } from '../schema/metrics.types';
 import { Settlement } from '../schema/settlement.types';
-import { services } from '../services';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import { Role } from '../tenancy/roles';
@@ -16,12 +15,7 @@ async function admitted(ctx: RequestContext, allianceId: unknown) {
   if (!live) throw new AlliedError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket (graphql-ws) at /graphql.');
   const brandId = ctx.brandId;
   if (allianceId != null) {
-    let member = false;
-    try {
-      member = typeof allianceId === 'string' && isUuid(allianceId) && (await services.alliances.isActiveMember(ctx, allianceId));
-    } finally {
-      await ctx.release();
-    }
+    const member = typeof allianceId === 'string' && isUuid(allianceId) && (await live.hub.isActiveMember(brandId, allianceId));
     if (!member) throw forbidden('Your brand is not an ACTIVE member of that alliance.');
   }
   return { live, brandId };

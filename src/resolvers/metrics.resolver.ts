@@ -1,12 +1,14 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { MetricsBucket, MetricsSeries, MetricsSnapshot, MetricsWindow } from '../schema/metrics.types';
 import { DateTimeScalar } from '../schema/scalars';
-import { services } from '../services';
+import type { Services } from '../services';
 import type { RequestContext } from '../tenancy/context';
 import { Role } from '../tenancy/roles';
 
 @Resolver()
 export class MetricsResolver {
+  constructor(private readonly services: Services) {}
+
   @Authorized(Role.ANALYST)
   @Query(() => MetricsSnapshot, { description: "The caller's brand, or one alliance it is an ACTIVE member of (joint courses and campaigns)." })
   metrics(
@@ -14,7 +16,7 @@ export class MetricsResolver {
     @Arg('window', () => MetricsWindow, { nullable: true, defaultValue: MetricsWindow.LAST_24_HOURS }) window: MetricsWindow | null,
     @Arg('allianceId', () => ID, { nullable: true }) allianceId?: string,
   ) {
-    return services.metrics.snapshot(ctx, window ?? MetricsWindow.LAST_24_HOURS, allianceId);
+    return this.services.metrics.snapshot(ctx, window ?? MetricsWindow.LAST_24_HOURS, allianceId);
   }
 
   @Authorized(Role.ANALYST)
@@ -26,6 +28,6 @@ export class MetricsResolver {
     @Arg('bucket', () => MetricsBucket, { nullable: true, defaultValue: MetricsBucket.DAY }) bucket: MetricsBucket | null,
     @Arg('allianceId', () => ID, { nullable: true }) allianceId?: string,
   ) {
-    return services.metrics.series(ctx, from, to, bucket ?? MetricsBucket.DAY, allianceId);
+    return this.services.metrics.series(ctx, from, to, bucket ?? MetricsBucket.DAY, allianceId);
   }
 }

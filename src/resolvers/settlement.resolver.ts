@@ -4,7 +4,7 @@ import { Agreement, Alliance } from '../schema/alliance.types';
 import { BrandProfile } from '../schema/brand.types';
 import { ConnectionArgs } from '../schema/connection';
 import { RunSettlementInput, Settlement, SettlementConnection, SettlementLine } from '../schema/settlement.types';
-import { services } from '../services';
+import type { Services } from '../services';
 import type { RequestContext } from '../tenancy/context';
 import { Role } from '../tenancy/roles';
 
@@ -15,52 +15,56 @@ class SettlementsArgs extends ConnectionArgs {
 
 @Resolver(() => Settlement)
 export class SettlementResolver {
+  constructor(private readonly services: Services) {}
+
   @Authorized(Role.ANALYST)
   @Query(() => SettlementConnection, {
     description: "An alliance's settlements, newest first: all of them for its ACTIVE members, those it has lines in for a brand that left.",
   })
   settlements(@Ctx() ctx: RequestContext, @Args() { allianceId, ...page }: SettlementsArgs) {
-    return services.settlements.list(ctx, allianceId, page);
+    return this.services.settlements.list(ctx, allianceId, page);
   }
 
   @Authorized(Role.ANALYST)
   @Query(() => Settlement, { nullable: true })
   settlement(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
-    return services.settlements.get(ctx, id);
+    return this.services.settlements.get(ctx, id);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Settlement, { description: 'Creates or recomputes the DRAFT settlement of an alliance for one currency and period.' })
   runSettlement(@Ctx() ctx: RequestContext, @Arg('input') input: RunSettlementInput) {
-    return services.settlements.run(ctx, input);
+    return this.services.settlements.run(ctx, input);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Settlement, { description: "The alliance LEAD finalizes a DRAFT whose period has ended; FINALIZED never changes." })
   finalizeSettlement(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
-    return services.settlements.finalize(ctx, id);
+    return this.services.settlements.finalize(ctx, id);
   }
 
   @FieldResolver(() => Alliance)
   alliance(@Root() settlement: SettlementEntity, @Ctx() ctx: RequestContext) {
-    return services.alliances.ofSettlement(ctx, settlement.allianceId);
+    return this.services.alliances.ofSettlement(ctx, settlement.allianceId);
   }
 
   @FieldResolver(() => [SettlementLine], { description: 'By agreement version, then brand id; the amounts sum to `net` exactly.' })
   lines(@Root() settlement: SettlementEntity, @Ctx() ctx: RequestContext) {
-    return services.settlements.lines(ctx).load(settlement.id);
+    return this.services.settlements.lines(ctx).load(settlement.id);
   }
 }
 
 @Resolver(() => SettlementLine)
 export class SettlementLineResolver {
+  constructor(private readonly services: Services) {}
+
   @FieldResolver(() => BrandProfile)
   brand(@Root() line: SettlementLineEntity, @Ctx() ctx: RequestContext) {
-    return services.brands.profiles(ctx).load(line.brandId);
+    return this.services.brands.profiles(ctx).load(line.brandId);
   }
 
   @FieldResolver(() => Agreement, { nullable: true, description: "The agreement version; null for a brand that has left the alliance." })
   agreement(@Root() line: SettlementLineEntity, @Ctx() ctx: RequestContext) {
-    return services.agreements.get(ctx, line.agreementId);
+    return this.services.agreements.get(ctx, line.agreementId);
   }
 }

@@ -4,28 +4,9 @@ import { Node } from './common.types';
 import { connectionTypes } from './connection';
 import { DateTimeScalar, JSONScalar } from './scalars';
 import { IsNotBlank } from './validators';
+import { AllianceStatus, MemberRole, MemberStatus, AgreementStatus } from '../entities/enums';
+export { AllianceStatus, MemberRole, MemberStatus, AgreementStatus };
 
-export enum AllianceStatus {
-  FORMING = 'FORMING',
-  ACTIVE = 'ACTIVE',
-  DISSOLVED = 'DISSOLVED',
-}
-export enum MemberRole {
-  LEAD = 'LEAD',
-  MEMBER = 'MEMBER',
-}
-export enum MemberStatus {
-  INVITED = 'INVITED',
-  ACTIVE = 'ACTIVE',
-  DECLINED = 'DECLINED',
-  LEFT = 'LEFT',
-}
-export enum AgreementStatus {
-  PROPOSED = 'PROPOSED',
-  ACTIVE = 'ACTIVE',
-  SUPERSEDED = 'SUPERSEDED',
-  REJECTED = 'REJECTED',
-}
 registerEnumType(AllianceStatus, { name: 'AllianceStatus' });
 registerEnumType(MemberRole, { name: 'MemberRole' });
 registerEnumType(MemberStatus, { name: 'MemberStatus' });

@@ -5,18 +5,9 @@ import { Node } from './common.types';
 import { connectionTypes } from './connection';
 import { DateTimeScalar, JSONScalar } from './scalars';
 import { IsNotBlank, IsResources } from './validators';
+import { BrandKind } from '../entities/enums';
+export { BrandKind };
 
-export enum BrandKind {
-  KNOWLEDGE_PLATFORM = 'KNOWLEDGE_PLATFORM',
-  CONTENT_CREATOR = 'CONTENT_CREATOR',
-  PUBLISHER = 'PUBLISHER',
-  SPORTS_ORGANIZATION = 'SPORTS_ORGANIZATION',
-  ATHLETE = 'ATHLETE',
-  SPONSOR = 'SPONSOR',
-  TECH_VENDOR = 'TECH_VENDOR',
-  ADVERTISER = 'ADVERTISER',
-  OTHER = 'OTHER',
-}
 registerEnumType(BrandKind, { name: 'BrandKind' });
 registerEnumType(Role, { name: 'Role' });
 

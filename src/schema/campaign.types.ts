@@ -4,35 +4,9 @@ import { Money, MoneyInput, Node } from './common.types';
 import { connectionTypes } from './connection';
 import { DateTimeScalar, SafeIntScalar } from './scalars';
 import { IsNotBlank } from './validators';
+import { CampaignKind, CampaignStatus, Channel, SportsPropertyKind } from '../entities/enums';
+export { CampaignKind, CampaignStatus, Channel, SportsPropertyKind };
 
-export enum CampaignKind {
-  JOINT_MARKETING = 'JOINT_MARKETING',
-  AD_PLACEMENT = 'AD_PLACEMENT',
-  SPONSORSHIP = 'SPONSORSHIP',
-  EMAIL = 'EMAIL',
-  LOYALTY = 'LOYALTY',
-}
-export enum CampaignStatus {
-  DRAFT = 'DRAFT',
-  SCHEDULED = 'SCHEDULED',
-  ACTIVE = 'ACTIVE',
-  PAUSED = 'PAUSED',
-  ENDED = 'ENDED',
-}
-export enum Channel {
-  SOCIAL = 'SOCIAL',
-  SEARCH = 'SEARCH',
-  IN_APP = 'IN_APP',
-  EMAIL = 'EMAIL',
-  PARTNER_SITE = 'PARTNER_SITE',
-  BROADCAST = 'BROADCAST',
-  VENUE = 'VENUE',
-}
-export enum SportsPropertyKind {
-  EVENT = 'EVENT',
-  TEAM = 'TEAM',
-  ATHLETE = 'ATHLETE',
-}
 registerEnumType(CampaignKind, { name: 'CampaignKind' });
 registerEnumType(CampaignStatus, { name: 'CampaignStatus' });
 registerEnumType(Channel, { name: 'Channel' });

@@ -1,6 +1,6 @@
 import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
 import type { ClassType } from 'type-graphql';
-import { DEFAULT_PAGE } from '../services/pagination';
+import { DEFAULT_PAGE } from '../limits/pages';
 import { PageInfo } from './common.types';
 
 /** `<Name>Edge` and `<Name>Connection` for a node type, shaped as the contract's Relay connections. */

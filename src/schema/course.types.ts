@@ -4,29 +4,9 @@ import { Money, MoneyInput, Node } from './common.types';
 import { connectionTypes } from './connection';
 import { DateTimeScalar } from './scalars';
 import { IsNotBlank } from './validators';
+import { CourseLevel, CourseFormat, CourseStatus, CatalogScope } from '../entities/enums';
+export { CourseLevel, CourseFormat, CourseStatus, CatalogScope };
 
-export enum CourseLevel {
-  BEGINNER = 'BEGINNER',
-  INTERMEDIATE = 'INTERMEDIATE',
-  ADVANCED = 'ADVANCED',
-}
-export enum CourseFormat {
-  VIDEO = 'VIDEO',
-  AUDIO = 'AUDIO',
-  ARTICLE = 'ARTICLE',
-  LIVE = 'LIVE',
-  BUNDLE = 'BUNDLE',
-}
-export enum CourseStatus {
-  DRAFT = 'DRAFT',
-  PUBLISHED = 'PUBLISHED',
-  ARCHIVED = 'ARCHIVED',
-}
-export enum CatalogScope {
-  OWN = 'OWN',
-  ALLIANCE = 'ALLIANCE',
-  PARTNERS = 'PARTNERS',
-}
 registerEnumType(CourseLevel, { name: 'CourseLevel' });
 registerEnumType(CourseFormat, { name: 'CourseFormat' });
 registerEnumType(CourseStatus, { name: 'CourseStatus' });

@@ -1,18 +1,9 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { MoneyInput } from './common.types';
 import { DateTimeScalar } from './scalars';
+import { EventType } from '../entities/enums';
+export { EventType };
 
-export enum EventType {
-  IMPRESSION = 'IMPRESSION',
-  CLICK = 'CLICK',
-  VIEW = 'VIEW',
-  ENROLL = 'ENROLL',
-  PURCHASE = 'PURCHASE',
-  REFUND = 'REFUND',
-  RATING = 'RATING',
-  FEEDBACK = 'FEEDBACK',
-  COMPLETE = 'COMPLETE',
-}
 registerEnumType(EventType, { name: 'EventType' });
 
 /**

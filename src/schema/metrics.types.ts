@@ -1,18 +1,9 @@
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
 import { Money } from './common.types';
 import { DateTimeScalar, SafeIntScalar } from './scalars';
+import { MetricsWindow, MetricsBucket } from '../entities/enums';
+export { MetricsWindow, MetricsBucket };
 
-export enum MetricsWindow {
-  LAST_HOUR = 'LAST_HOUR',
-  LAST_24_HOURS = 'LAST_24_HOURS',
-  LAST_7_DAYS = 'LAST_7_DAYS',
-  LAST_30_DAYS = 'LAST_30_DAYS',
-}
-export enum MetricsBucket {
-  HOUR = 'HOUR',
-  DAY = 'DAY',
-  WEEK = 'WEEK',
-}
 registerEnumType(MetricsWindow, { name: 'MetricsWindow' });
 registerEnumType(MetricsBucket, { name: 'MetricsBucket' });
 

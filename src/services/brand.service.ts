@@ -62,6 +62,12 @@ export class BrandService {
     return manager.findOneBy(BrandEntity, { slug: by.slug ?? '' });
   }
 
+  /** Whether there is no brand at all (a fresh database). */
+  async none(ctx: RequestContext): Promise<boolean> {
+    const [row] = await (await ctx.manager()).query(`select not exists (select 1 from brands) as none`);
+    return row.none;
+  }
+
   /** Public profiles, by name, optionally of one kind and matching a name search. */
   async list(ctx: RequestContext, args: BrandListArgs): Promise<Page<BrandEntity>> {
     const where: string[] = [];

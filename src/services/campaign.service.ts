@@ -2,12 +2,8 @@ import crypto from 'node:crypto';
 import type { CampaignEntity, CourseEntity, CreativeEntity } from '../entities';
 import { CAMPAIGN_COLUMNS, campaignFromRow, CREATIVE_COLUMNS, creativeFromRow } from '../entities/rows';
 import { badInput, conflict, forbidden, notFound } from '../errors';
-import {
-  CampaignKind,
-  CampaignStatus,
-  type CreateCampaignInput,
-  type CreativeInput,
-} from '../schema/campaign.types';
+import { CampaignKind, CampaignStatus } from '../entities/enums';
+import type { CreateCampaignInput, CreativeInput } from '../schema/campaign.types';
 import type { MoneyInput } from '../schema/common.types';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';

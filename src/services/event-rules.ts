@@ -1,6 +1,7 @@
 import { isISO4217CurrencyCode } from 'class-validator';
 import { textProblem } from '../limits/text';
-import { EventType, type EventInput } from '../schema/event.types';
+import { EventType } from '../entities/enums';
+import type { EventInput } from '../schema/event.types';
 
 export const MAX_EVENTS_PER_CALL = 1000;
 export const MAX_FEEDBACK_CHARS = 4000;

@@ -2,9 +2,10 @@ import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { CampaignEntity, CourseEntity } from '../entities';
 import { badInput } from '../errors';
-import { EventType, type EventInput } from '../schema/event.types';
+import { EventType } from '../entities/enums';
+import type { EventInput } from '../schema/event.types';
 import type { RequestContext } from '../tenancy/context';
-import type { Signal } from '../realtime/signals';
+import type { Signal } from '../realtime/signal';
 import type { CampaignService } from './campaign.service';
 import type { CourseService } from './course.service';
 import { eventProblem, MAX_EVENTS_PER_CALL, type Rejection } from './event-rules';
@@ -23,10 +24,11 @@ interface Resolved {
   creativeId: string | null;
 }
 
-interface Row {
+/** An event as stored: what after-store hooks see. */
+export interface StoredEvent {
   id: string;
   key: string;
-  type: string;
+  type: EventType;
   learner: string;
   at: Date;
   courseTenant: string | null;
@@ -43,16 +45,35 @@ interface Row {
 }
 
 /**
+ * Runs after a call's events are stored, in the same transaction, with the
+ * events this call stored (never duplicates or rejections). A hook adds what
+ * must follow an event (enqueue a job, update a ledger) and commits or rolls
+ * back with it: if a hook throws, nothing of the call is stored.
+ */
+export type AfterStoreHook = (ctx: RequestContext, stored: readonly StoredEvent[]) => Promise<void>;
+
+/** Events that passed screening, and what screening set aside. */
+interface Screened {
+  candidates: { index: number; event: EventInput }[];
+  rejected: Rejection[];
+  duplicates: number;
+}
+
+/**
  * Ingestion. Every event is checked on its own; valid ones are stored, bad
  * ones come back as rejections with their index, and a key the brand has
  * already used (stored before, earlier in the batch, or by a concurrent
  * request) is a duplicate, whatever else the event says. The whole call is
  * one transaction, committed before the response is sent.
+ *
+ * In stages: screen (limits, keys, each event's own rules), resolve what the
+ * events name, store, then the after-store hooks, then the change signals.
  */
 export class EventService {
   constructor(
     private readonly courses: CourseService,
     private readonly campaigns: CampaignService,
+    private readonly afterStore: readonly AfterStoreHook[] = [],
   ) {}
 
   async record(ctx: RequestContext, events: EventInput[]): Promise<RecordResult> {
@@ -60,38 +81,56 @@ export class EventService {
       throw badInput(`At most ${MAX_EVENTS_PER_CALL} events per call; send the rest in further calls.`);
     }
     ctx.budget.recordEvents(events.length);
-    const manager = await ctx.manager();
-    const brandId = ctx.brandId;
-    const rejected: Rejection[] = [];
-    let duplicates = 0;
-
-    const keys = [...new Set(events.map((e) => e.idempotencyKey).filter((k) => typeof k === 'string' && k.length <= 200))];
-    const stored = new Set<string>(
-      (await manager.query(`select idempotency_key from events where tenant_id = $1 and idempotency_key = any($2::text[])`, [brandId, keys])).map(
-        (r: { idempotency_key: string }) => r.idempotency_key,
-      ),
-    );
-    const seen = new Set<string>();
-    const candidates: { index: number; event: EventInput }[] = [];
-    events.forEach((event, index) => {
-      if (stored.has(event.idempotencyKey) || seen.has(event.idempotencyKey)) {
-        duplicates++;
-        return;
-      }
-      seen.add(event.idempotencyKey);
-      const problem = eventProblem(event);
-      if (problem) rejected.push({ index, ...problem });
-      else candidates.push({ index, event });
-    });
-
+    const { candidates, rejected, duplicates: known } = await this.screen(ctx, events);
     const resolved: Resolved[] = [];
     for (const outcome of await Promise.all(candidates.map((c) => this.resolveReferences(ctx, c.index, c.event)))) {
       if ('code' in outcome) rejected.push(outcome);
       else resolved.push(outcome);
     }
+    const { stored, duplicates, refused } = await this.store(ctx, resolved);
+    rejected.push(...refused);
+    if (stored.length) {
+      for (const hook of this.afterStore) await hook(ctx, stored);
+      ctx.changed(await this.changedScopes(ctx, stored));
+    }
+    rejected.sort((x, y) => x.index - y.index);
+    return { accepted: stored.length, duplicates: known + duplicates, rejected };
+  }
 
+  /** Keys used before or earlier in the call are duplicates; the rest must pass each event's own rules. */
+  private async screen(ctx: RequestContext, events: EventInput[]): Promise<Screened> {
+    const manager = await ctx.manager();
+    const keys = [...new Set(events.map((e) => e.idempotencyKey).filter((k) => typeof k === 'string' && k.length <= 200))];
+    const stored = new Set<string>(
+      (await manager.query(`select idempotency_key from events where tenant_id = $1 and idempotency_key = any($2::text[])`, [ctx.brandId, keys])).map(
+        (r: { idempotency_key: string }) => r.idempotency_key,
+      ),
+    );
+    const seen = new Set<string>();
+    const screened: Screened = { candidates: [], rejected: [], duplicates: 0 };
+    events.forEach((event, index) => {
+      if (stored.has(event.idempotencyKey) || seen.has(event.idempotencyKey)) {
+        screened.duplicates++;
+        return;
+      }
+      seen.add(event.idempotencyKey);
+      const problem = eventProblem(event);
+      if (problem) screened.rejected.push({ index, ...problem });
+      else screened.candidates.push({ index, event });
+    });
+    return screened;
+  }
+
+  /**
+   * Stores resolved events: everything but refunds at once; then refunds one
+   * by one, since a refund may name a purchase from this very call and
+   * refunds of one purchase must never add up to more than it.
+   */
+  private async store(ctx: RequestContext, resolved: Resolved[]): Promise<{ stored: StoredEvent[]; duplicates: number; refused: Rejection[] }> {
+    const manager = await ctx.manager();
+    const brandId = ctx.brandId;
     const learners = await this.learnerIds(manager, brandId, resolved.map((r) => r.event.learnerExternalId));
-    const toRow = (r: Resolved, refund: { purchaseId: string; allianceId: string | null } | null): Row => ({
+    const toRow = (r: Resolved, refund: { purchaseId: string; allianceId: string | null } | null): StoredEvent => ({
       id: crypto.randomUUID(),
       key: r.event.idempotencyKey,
       type: r.event.type,
@@ -112,38 +151,27 @@ export class EventService {
       refundOf: refund?.purchaseId ?? null,
     });
 
-    // Everything but refunds at once; then refunds one by one, since a refund
-    // may name a purchase from this very batch and refunds of one purchase
-    // must never add up to more than it.
-    const plain = resolved.filter((r) => r.event.type !== EventType.REFUND);
-    const plainRows = plain.map((r) => toRow(r, null));
-    const inserted = await this.insert(manager, brandId, plainRows);
-    const storedRows = plainRows.filter((row) => inserted.has(row.key));
-    let accepted = inserted.size;
-    duplicates += plain.length - inserted.size;
+    const plain = resolved.filter((r) => r.event.type !== EventType.REFUND).map((r) => toRow(r, null));
+    const inserted = await this.insert(manager, brandId, plain);
+    const stored = plain.filter((row) => inserted.has(row.key));
+    let duplicates = plain.length - inserted.size;
+    const refused: Rejection[] = [];
 
-    // By purchase (the lock order), and in batch order within one purchase.
+    // By purchase (the lock order), and in call order within one purchase.
     const refunds = resolved
       .filter((x) => x.event.type === EventType.REFUND)
       .sort((x, y) => (x.event.refundOf! < y.event.refundOf! ? -1 : x.event.refundOf! > y.event.refundOf! ? 1 : x.index - y.index));
     for (const r of refunds) {
       const outcome = await this.checkRefund(manager, brandId, r);
       if ('code' in outcome) {
-        rejected.push(outcome);
+        refused.push(outcome);
         continue;
       }
       const row = toRow(r, outcome);
-      const added = await this.insert(manager, brandId, [row]);
-      if (added.size) {
-        accepted++;
-        storedRows.push(row);
-      } else {
-        duplicates++;
-      }
+      if ((await this.insert(manager, brandId, [row])).size) stored.push(row);
+      else duplicates++;
     }
-    if (storedRows.length) ctx.changed(await this.changedScopes(ctx, storedRows));
-    rejected.sort((x, y) => x.index - y.index);
-    return { accepted, duplicates, rejected };
+    return { stored, duplicates, refused };
   }
 
   /** The course, campaign and creative an event names, as the brand can see them. */
@@ -173,7 +201,7 @@ export class EventService {
    * attribution rule (a purchase or refund carrying none, a click on a
    * campaign) — every alliance the brand is an ACTIVE member of.
    */
-  private async changedScopes(ctx: RequestContext, rows: Row[]): Promise<Signal[]> {
+  private async changedScopes(ctx: RequestContext, rows: readonly StoredEvent[]): Promise<Signal[]> {
     const alliances = new Set(rows.map((r) => r.alliance).filter((a): a is string => a !== null));
     const attributable = rows.some(
       (r) => ((r.type === EventType.PURCHASE || r.type === EventType.REFUND) && r.alliance === null) || (r.type === EventType.CLICK && r.campaign !== null),
@@ -239,9 +267,9 @@ export class EventService {
   }
 
   /** Inserts rows, skipping keys that exist (a concurrent request may have stored them); returns the keys stored. */
-  private async insert(manager: EntityManager, brandId: string, rows: Row[]): Promise<Set<string>> {
+  private async insert(manager: EntityManager, brandId: string, rows: readonly StoredEvent[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
-    const column = <K extends keyof Row>(k: K) => rows.map((r) => r[k]);
+    const column = <K extends keyof StoredEvent>(k: K) => rows.map((r) => r[k]);
     const result: { idempotency_key: string }[] = await manager.query(
       `insert into events (tenant_id, id, idempotency_key, type, learner_id, occurred_at, course_tenant_id, course_id,
          campaign_tenant_id, campaign_id, creative_id, alliance_id, amount_minor, currency, rating, text, refund_of)

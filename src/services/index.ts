@@ -1,3 +1,4 @@
+import type { RunAs } from '../tenancy/run-as';
 import { AgreementService } from './agreement.service';
 import { AllianceService } from './alliance.service';
 import { ApiKeyService } from './api-key.service';
@@ -5,7 +6,7 @@ import { AuditService } from './audit.service';
 import { BrandService } from './brand.service';
 import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
-import { EventService } from './event.service';
+import { EventService, type AfterStoreHook } from './event.service';
 import { IngestService } from './ingest.service';
 import { LearnerService } from './learner.service';
 import { MetricsService } from './metrics.service';
@@ -13,30 +14,45 @@ import { NodeService } from './node.service';
 import { PartnerService } from './partner.service';
 import { SettlementService } from './settlement.service';
 
-const audit = new AuditService();
-const brands = new BrandService();
-const alliances = new AllianceService(audit);
-const agreements = new AgreementService(alliances, audit);
-const courses = new CourseService(alliances);
-const learners = new LearnerService();
-const campaigns = new CampaignService(alliances, courses);
-const events = new EventService(courses, campaigns);
-const settlements = new SettlementService(alliances, audit, brands);
+/** What the domain services need from outside the domain. */
+export interface ServiceDependencies {
+  /** The one way into a tenant, for services that open transactions of their own (bulk ingestion). */
+  runAs: RunAs;
+  /** Run after events are stored, in the same transaction (see EventService). */
+  afterStore?: AfterStoreHook[];
+}
 
-/** The domain services; stateless, so one instance of each serves every request. */
-export const services = {
-  brands,
-  apiKeys: new ApiKeyService(),
-  courses,
-  learners,
-  nodes: new NodeService(courses, learners, alliances, agreements, campaigns, settlements),
-  campaigns,
-  events,
-  ingest: new IngestService(events),
-  metrics: new MetricsService(alliances),
-  audit,
-  alliances,
-  agreements,
-  partners: new PartnerService(),
-  settlements,
-};
+/**
+ * The domain services, each handed the others it uses. They hold no request
+ * state: one set serves every request of an application. Built by the
+ * composition root (src/app.ts) only.
+ */
+export function buildServices(deps: ServiceDependencies) {
+  const audit = new AuditService();
+  const brands = new BrandService();
+  const alliances = new AllianceService(audit);
+  const agreements = new AgreementService(alliances, audit);
+  const courses = new CourseService(alliances);
+  const learners = new LearnerService();
+  const campaigns = new CampaignService(alliances, courses);
+  const events = new EventService(courses, campaigns, deps.afterStore ?? []);
+  const settlements = new SettlementService(alliances, audit, brands);
+  return {
+    brands,
+    apiKeys: new ApiKeyService(),
+    courses,
+    learners,
+    nodes: new NodeService(courses, learners, alliances, agreements, campaigns, settlements),
+    campaigns,
+    events,
+    ingest: new IngestService(events, deps.runAs),
+    metrics: new MetricsService(alliances),
+    audit,
+    alliances,
+    agreements,
+    partners: new PartnerService(),
+    settlements,
+  };
+}
+
+export type Services = ReturnType<typeof buildServices>;

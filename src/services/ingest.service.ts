@@ -1,9 +1,8 @@
-import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { EventType, type EventInput } from '../schema/event.types';
-import type { SignalBus } from '../realtime/signals';
-import { RequestContext } from '../tenancy/context';
+import { EventType } from '../entities/enums';
+import type { EventInput } from '../schema/event.types';
 import type { Principal } from '../tenancy/principal';
+import type { RunAs } from '../tenancy/run-as';
 import type { EventService } from './event.service';
 import { MAX_EVENTS_PER_CALL } from './event-rules';
 
@@ -97,33 +96,22 @@ export function parseLine(bytes: Buffer): Parsed {
  * before the cut, and resending the whole file stores only what is missing.
  */
 export class IngestService {
-  constructor(private readonly events: EventService) {}
+  constructor(
+    private readonly events: EventService,
+    private readonly runAs: RunAs,
+  ) {}
 
-  async ingest(
-    dataSource: DataSource,
-    principal: Principal,
-    log: Logger,
-    body: AsyncIterable<Buffer>,
-    maxLineBytes: number,
-    bus?: SignalBus,
-  ): Promise<IngestSummary> {
+  async ingest(principal: Principal, log: Logger, body: AsyncIterable<Buffer>, maxLineBytes: number): Promise<IngestSummary> {
     const summary: IngestSummary = { accepted: 0, duplicates: 0, rejected: [], lines: 0, truncated: null };
     let batch: { line: number; event: EventInput }[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
       const pending = batch;
       batch = [];
-      const ctx = new RequestContext(dataSource, principal, 'ingest', log, bus);
-      try {
-        const result = await this.events.record(ctx, pending.map((p) => p.event));
-        await ctx.finish(true);
-        summary.accepted += result.accepted;
-        summary.duplicates += result.duplicates;
-        for (const r of result.rejected) summary.rejected.push({ line: pending[r.index].line, code: r.code, message: r.message });
-      } catch (error) {
-        await ctx.finish(false);
-        throw error;
-      }
+      const result = await this.runAs(principal, (ctx) => this.events.record(ctx, pending.map((p) => p.event)), { log });
+      summary.accepted += result.accepted;
+      summary.duplicates += result.duplicates;
+      for (const r of result.rejected) summary.rejected.push({ line: pending[r.index].line, code: r.code, message: r.message });
     };
     const take = async (bytes: Buffer) => {
       summary.lines++;

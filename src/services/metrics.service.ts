@@ -1,7 +1,8 @@
 import { badInput, notFound } from '../errors';
 import type { CampaignMetrics } from '../schema/campaign.types';
 import type { Money } from '../schema/common.types';
-import { MetricsBucket, MetricsWindow, type MetricsPoint, type MetricsSeries, type MetricsSnapshot } from '../schema/metrics.types';
+import { MetricsBucket, MetricsWindow } from '../entities/enums';
+import type { MetricsPoint, MetricsSeries, MetricsSnapshot } from '../schema/metrics.types';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import type { AllianceService } from './alliance.service';
@@ -173,6 +174,24 @@ export class MetricsService {
         };
       });
     });
+  }
+
+  /**
+   * A live snapshot as the caller's brand sees it, with the alliance's ACTIVE
+   * members as that brand sees them (for the brand's own scope, the brand), in
+   * one statement: the live hub asks this once per changed scope a second and
+   * decides from `active` who may still receive it.
+   */
+  async liveSnapshot(ctx: RequestContext, window: MetricsWindow, allianceId: string | null): Promise<{ active: Set<string>; snapshot: MetricsSnapshot }> {
+    const brandId = ctx.brandId;
+    const { at, windowStart } = windowOf(window);
+    const manager = await ctx.manager();
+    const [row]: { active: string[]; figures: Figures | null }[] = await manager.query(
+      `select (select coalesce(array_agg(m.brand_id::text), '{}') from alliance_members m where m.alliance_id = $1 and m.status = 'ACTIVE') as active,
+              (select f.figures from allied_event_metrics($1, $2, $3, null) f) as figures`,
+      [allianceId, windowStart, at],
+    );
+    return { active: new Set(allianceId ? row.active : [brandId]), snapshot: snapshotOf(row.figures, at, windowStart) };
   }
 
   private async checkScope(ctx: RequestContext, allianceId?: string | null): Promise<void> {

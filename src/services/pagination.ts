@@ -1,8 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { badInput } from '../errors';
+import { DEFAULT_PAGE, MAX_PAGE } from '../limits/pages';
 
-export const MAX_PAGE = 100;
-export const DEFAULT_PAGE = 20;
+export { DEFAULT_PAGE, MAX_PAGE };
 
 export interface PageArgs {
   first?: number | null;

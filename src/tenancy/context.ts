@@ -2,12 +2,24 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BrandEntity } from '../entities';
-import type { LiveHub } from '../realtime/live';
-import { encodeSignal, type Signal, type SignalBus } from '../realtime/signals';
-import { forbidden, unauthenticated } from '../errors';
+import { AlliedError, forbidden, unauthenticated } from '../errors';
+import { encodeSignal, type Signal, type SignalBus } from '../realtime/signal';
+import type { LiveSubscriptions } from '../realtime/subscriptions';
+import type { Admission } from '../limits/admission';
 import { OperationBudget, UNLIMITED, type OperationLimits } from '../limits/budget';
 import type { Principal } from './principal';
 import { TenantTransaction } from './transaction';
+
+export interface ContextOptions {
+  /** Where change signals go after commit. */
+  bus?: SignalBus;
+  /** The operation's object and event limits; none by default. */
+  limits?: OperationLimits;
+  /** Whose share of the database pool the transaction counts against; the brand by default. */
+  admissionKey?: string;
+  /** Fair access to the pool; none for work on a pool of its own. */
+  admission?: Admission;
+}
 
 /**
  * Everything an operation needs, built once per request: the principal, its
@@ -18,25 +30,37 @@ import { TenantTransaction } from './transaction';
  * (introspection, `me` without fields that load) cost no round trip.
  */
 export class RequestContext {
-  private tx?: Promise<TenantTransaction>;
+  /**
+   * What changes as the operation runs, in one object: Apollo hands resolvers
+   * a shallow copy of the context, and the copy must share it.
+   */
+  private readonly state: { tx?: Promise<TenantTransaction>; rollbackWanted: boolean; abandoned: boolean } = {
+    rollbackWanted: false,
+    abandoned: false,
+  };
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
   private readonly afterCommitHooks: (() => void)[] = [];
   private readonly signals = new Map<string, Signal>();
   /** Set for operations that came over WebSocket: where subscriptions are served, and the connection (limits count per connection). */
-  live?: { hub: LiveHub; connection: object };
+  live?: { hub: LiveSubscriptions; connection: object };
   /** What this operation has spent of its object and event limits. */
   readonly budget: OperationBudget;
+  /** Where change signals go; none for work that no subscriber watches. */
+  readonly bus?: SignalBus;
+  private readonly admissionKey?: string;
+  private readonly admission?: Admission;
 
   constructor(
     readonly dataSource: DataSource,
     readonly principal: Principal | null,
     readonly requestId: string,
     readonly log: Logger,
-    /** Where change signals go; none for work that no subscriber watches (demo data). */
-    readonly bus?: SignalBus,
-    limits: OperationLimits = UNLIMITED,
+    options: ContextOptions = {},
   ) {
-    this.budget = new OperationBudget(limits);
+    this.bus = options.bus;
+    this.admissionKey = options.admissionKey;
+    this.admission = options.admission;
+    this.budget = new OperationBudget(options.limits ?? UNLIMITED);
   }
 
   /** The caller, or UNAUTHENTICATED. */
@@ -111,13 +135,35 @@ export class RequestContext {
   }
 
   /**
+   * The work ends normally but stores nothing: `runAs` rolls back instead of
+   * committing (a mutation operation with errors, an operation past its budget).
+   */
+  rollbackOnly(): void {
+    this.state.rollbackWanted = true;
+  }
+
+  get wantsRollback(): boolean {
+    return this.state.rollbackWanted;
+  }
+
+  /**
+   * The caller went away: roll back now, and refuse any statement the work
+   * still tries, so nothing after this point is stored either.
+   */
+  async abandon(): Promise<void> {
+    this.state.abandoned = true;
+    this.state.rollbackWanted = true;
+    await this.finish(false);
+  }
+
+  /**
    * Ends the transaction: commit when the operation succeeded, roll back when
    * it did not. A failed commit throws, so the caller can report the failure
    * instead of a result that was never stored.
    */
   async finish(succeeded: boolean): Promise<void> {
-    const pending = this.tx;
-    this.tx = undefined;
+    const pending = this.state.tx;
+    this.state.tx = undefined;
     if (!pending) return;
     const tx = await pending.catch(() => undefined);
     if (!tx) return;
@@ -138,13 +184,15 @@ export class RequestContext {
   }
 
   private transaction(): Promise<TenantTransaction> {
-    if (!this.tx) {
+    if (!this.state.tx) {
+      if (this.state.abandoned) return Promise.reject(new AlliedError('INTERNAL_SERVER_ERROR', 'The operation was abandoned: its caller went away.'));
       const principal = this.caller;
-      this.tx = TenantTransaction.open(this.dataSource, {
+      this.state.tx = TenantTransaction.open(this.dataSource, {
         brandId: principal.brandId,
         platformAdmin: principal.isPlatformAdmin,
-      });
+        admissionKey: this.admissionKey,
+      }, this.admission);
     }
-    return this.tx;
+    return this.state.tx;
   }
 }

@@ -2,14 +2,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { AlliedError, unauthenticated } from '../errors';
 import type { CredentialThrottle } from '../limits/credential-throttle';
 import { rateLimited } from '../limits/rate';
 import { Principal } from './principal';
 import { isRole, Role } from './roles';
-import { inTenantTransaction } from './transaction';
+import type { RunAs } from './run-as';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
@@ -93,7 +92,8 @@ export class Authenticator {
 
   constructor(
     private readonly keys: JwtKeys,
-    private readonly dataSource: DataSource,
+    /** How API keys are looked up: inside the brand they name. */
+    private readonly runAs: RunAs,
     private readonly options: AuthenticatorOptions = {},
   ) {}
 
@@ -169,18 +169,18 @@ export class Authenticator {
     const keyId = bytesToUuid(body.subarray(16, 32));
     // Looked up inside the named brand's transaction, so RLS confines the
     // search to that brand; the hash decides.
-    const rows: { roles: Role[] }[] = await inTenantTransaction(
-      this.dataSource,
-      // Key lookups share one slice of the pool, so forged keys naming a
-      // brand never use up that brand's share.
-      { brandId, platformAdmin: false, admissionKey: 'credentials' },
-      (m) =>
-        m.query(
+    const rows: { roles: Role[] }[] = await this.runAs(
+      Principal.system(brandId, 'api-key-lookup', []),
+      async (ctx) =>
+        (await ctx.manager()).query(
           `select roles from api_keys where tenant_id = $1 and id = $2 and secret_hash = $3 and revoked_at is null`,
           [brandId, keyId, sha256(token)],
         ),
+      // Key lookups share one slice of the pool, so forged keys naming a
+      // brand never use up that brand's share.
+      { admissionKey: 'credentials' },
     ).catch((error) => {
-      if ((error as { extensions?: { code?: string } }).extensions?.code === 'UNAUTHENTICATED') return [];
+      if (error instanceof AlliedError && error.code === 'UNAUTHENTICATED') return [];
       throw error;
     });
     if (rows.length === 0) throw unauthenticated('The API key is invalid or has been revoked.');

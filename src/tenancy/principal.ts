@@ -9,9 +9,23 @@ export class Principal {
     /** The caller's brand (the tenant); null for platform admins. */
     readonly brandId: string | null,
     readonly roles: readonly Role[],
-    readonly credential: 'jwt' | 'api-key',
+    /** How the caller proved who it is; `system` for Allied's own work (jobs, live figures, demo data). */
+    readonly credential: 'jwt' | 'api-key' | 'system',
   ) {
     this.effective = effectiveRoles(roles);
+  }
+
+  /**
+   * Allied acting for a brand (or, with no brand, for the platform) on its own
+   * account, never on a forged credential: its subject, `system:<purpose>`, is
+   * what audit entries and logs show as the actor.
+   */
+  static system(brandId: string | null, purpose: string, roles: readonly Role[] = brandId ? [Role.OWNER] : [Role.PLATFORM_ADMIN]): Principal {
+    return new Principal(`system:${purpose}`, brandId, roles, 'system');
+  }
+
+  get isSystem(): boolean {
+    return this.credential === 'system';
   }
 
   has(role: Role): boolean {

@@ -3,7 +3,7 @@ import { APP_ROLE } from '../db/data-source';
 import type { BrandEntity } from '../entities';
 import { brandFromRow } from '../entities/rows';
 import { AlliedError, unauthenticated } from '../errors';
-import { admissionOf } from '../limits/admission';
+import type { Admission } from '../limits/admission';
 
 /** What a transaction may see: one brand's rows, or none (platform admin). */
 export interface TenantScope {
@@ -30,8 +30,8 @@ export class TenantTransaction {
     readonly ownBrand: BrandEntity | null,
   ) {}
 
-  static async open(dataSource: DataSource, scope: TenantScope): Promise<TenantTransaction> {
-    const admission = admissionOf(dataSource);
+  /** Opens a transaction for `scope`; under `admission`, it first waits for the scope's share of the pool. */
+  static async open(dataSource: DataSource, scope: TenantScope, admission?: Admission): Promise<TenantTransaction> {
     const release = admission ? await admission.acquire(scope.admissionKey ?? scope.brandId ?? 'platform') : () => undefined;
     let runner: QueryRunner;
     try {
@@ -137,22 +137,4 @@ function serializeQueries(runner: QueryRunner, deadline: number): void {
     tail = run.catch(() => undefined);
     return run;
   }) as QueryRunner['query'];
-}
-
-/** Runs `fn` in its own tenant transaction: committed if it returns, rolled back if it throws. */
-export async function inTenantTransaction<T>(
-  dataSource: DataSource,
-  scope: TenantScope,
-  fn: (manager: EntityManager) => Promise<T>,
-): Promise<T> {
-  const tx = await TenantTransaction.open(dataSource, scope);
-  let result: T;
-  try {
-    result = await fn(tx.manager);
-  } catch (error) {
-    await tx.rollback();
-    throw error;
-  }
-  await tx.commit();
-  return result;
 }

@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fc from 'fast-check';
 import { APP_ROLE } from '../../src/db/data-source';
-import { inTenantTransaction } from '../../src/tenancy/transaction';
 import { Role } from '../../src/tenancy/roles';
 import { codes, TestApp, type TestBrand } from '../support/server';
 
@@ -24,7 +23,7 @@ describe('tenant isolation', () => {
     await app.course(a, { title: 'Alpha Python', topics: ['python'] });
     bCourse = await app.course(b, { title: 'Beta Secret Python', topics: ['python', 'secret'] });
     bLearner = crypto.randomUUID();
-    await inTenantTransaction(app.db.dataSource, { brandId: b.id, platformAdmin: false }, (m) =>
+    await app.asBrand(b.id, (m) =>
       m.query(`insert into learners (tenant_id, id, external_id, segment) values ($1, $2, 'beta-learner-1', 'vip')`, [
         b.id,
         bLearner,

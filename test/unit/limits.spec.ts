@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { buildAlliedSchema } from '../../src/schema/build';
+import { buildAlliedSchema } from '../../src/resolvers';
 import { unsizedLists } from '../../src/limits/document';
 
 describe('cost model', () => {

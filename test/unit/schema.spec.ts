@@ -10,7 +10,7 @@ import {
   printSchema,
   type GraphQLSchema,
 } from 'graphql';
-import { buildAlliedSchema } from '../../src/schema/build';
+import { buildAlliedSchema } from '../../src/resolvers';
 
 const root = path.resolve(__dirname, '../..');
 const contractFile = path.resolve(root, '../shared/contract/schema.graphql');

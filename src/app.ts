@@ -1,0 +1,155 @@
+import type { GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { createDataSource } from './db/data-source';
+import type { Database } from './db/database';
+import { Admission } from './limits/admission';
+import type { OperationLimits } from './limits/budget';
+import { CredentialThrottle, MemoryFailureStore, PostgresFailureStore } from './limits/credential-throttle';
+import { OperationGuard } from './limits/guard';
+import { MAX_PAGE } from './limits/pages';
+import { LiveHub, type LiveReads } from './realtime/live';
+import type { SignalBus } from './realtime/signal';
+import { InProcessBus, PostgresBus } from './realtime/signals';
+import { buildAlliedSchema } from './resolvers';
+import { buildServices, type Services } from './services';
+import { MAX_EVENTS_PER_CALL } from './services/event-rules';
+import { MAX_SERIES_POINTS } from './services/metrics.service';
+import { Authenticator, resolveJwtKeys } from './tenancy/credentials';
+import { tenantEntry, type ContextFactory, type RunAs } from './tenancy/run-as';
+
+/**
+ * The application: every long-lived part, built from configuration in one
+ * place and handed its dependencies. HTTP and WebSocket wiring
+ * (src/server.ts) and the routes take what they need from here.
+ */
+export interface App {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly database: Database;
+  /** Change signals between instances (LISTEN/NOTIFY on PostgreSQL, in memory on the embedded database). */
+  readonly signals: SignalBus;
+  /** This instance's live subscriptions. */
+  readonly live: LiveHub;
+  readonly services: Services;
+  /** The one way into a tenant (src/tenancy/run-as.ts). */
+  readonly runAs: RunAs;
+  /** A context for work that `runIn` then runs (a WebSocket operation's, built before it runs). */
+  readonly newContext: ContextFactory;
+  readonly schema: GraphQLSchema;
+  readonly guard: OperationGuard;
+  readonly authenticator: Authenticator;
+  /** What one GraphQL operation may spend. */
+  readonly operationLimits: OperationLimits;
+  /** Stops what the application started, in the reverse order; the database stays open (its opener closes it). */
+  stop(): Promise<void>;
+}
+
+/** Builds the application on an open database. */
+export async function createApp(config: Config, database: Database, log: Logger): Promise<App> {
+  const { limits } = config;
+  const { dataSource } = database;
+  const stops: (() => Promise<void> | void)[] = [];
+  try {
+    const signals = await openSignals(config, database, log);
+    stops.push(() => signals.close());
+    const { runAs, newContext } = tenantEntry(dataSource, log, { bus: signals, admission: admission(config, database) });
+    const services = buildServices({ runAs });
+
+    const livePool = await liveDataSource(config, database);
+    if (livePool !== dataSource) stops.push(() => livePool.destroy());
+    const live = new LiveHub(tenantEntry(livePool, log).runAs, liveReads(services), signals, log, {
+      perConnection: limits.subscriptionsPerConnection,
+      perBrand: limits.subscriptionsPerBrand,
+      minIntervalMs: 1000,
+      refreshMs: 30_000,
+    });
+    stops.push(() => live.close());
+
+    const throttle = new CredentialThrottle(
+      database.kind === 'embedded' ? new MemoryFailureStore() : new PostgresFailureStore(dataSource),
+      limits.credentialFailures,
+      limits.credentialWindowSeconds,
+    );
+    const authenticator = new Authenticator(resolveJwtKeys(config), runAs, {
+      maxTokenTtlSeconds: limits.maxTokenTtlSeconds,
+      throttle,
+      brandExists: (brandId) => brandExists(dataSource, brandId),
+    });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      config,
+      log,
+      database,
+      signals,
+      live,
+      services,
+      runAs,
+      newContext,
+      schema: await buildAlliedSchema(services),
+      guard: new OperationGuard(limits, { maxPage: MAX_PAGE, maxSeriesPoints: MAX_SERIES_POINTS }),
+      authenticator,
+      operationLimits: { maxObjects: limits.maxCost, maxEvents: MAX_EVENTS_PER_CALL },
+      stop: () => (stopping ??= stopInOrder(stops)),
+    };
+  } catch (error) {
+    await stopInOrder(stops);
+    throw error;
+  }
+}
+
+async function stopInOrder(stops: (() => Promise<void> | void)[]): Promise<void> {
+  for (const stop of stops.splice(0).reverse()) await stop();
+}
+
+/** Fair shares of the pool per brand: the embedded database is one connection, PostgreSQL has the configured pool. */
+function admission(config: Config, database: Database): Admission {
+  const { limits } = config;
+  const capacity = database.kind === 'embedded' ? 1 : config.databasePoolSize;
+  return new Admission({
+    capacity,
+    perKey: Math.max(1, Math.floor((capacity * limits.poolSharePercent) / 100)),
+    waitMs: limits.poolWaitMs,
+    queuePerKey: 100,
+    statementTimeoutMs: limits.statementTimeoutMs,
+    operationTimeoutMs: limits.operationTimeoutMs,
+  });
+}
+
+function databaseUrl(config: Config, database: Database): string | undefined {
+  return config.databaseUrl ?? (database.dataSource.options as { url?: string }).url;
+}
+
+/** LISTEN/NOTIFY when several instances may share the database (PostgreSQL); in memory on the embedded one. */
+async function openSignals(config: Config, database: Database, log: Logger): Promise<SignalBus> {
+  const url = databaseUrl(config, database);
+  if (database.kind === 'embedded' || !url) return new InProcessBus();
+  const bus = new PostgresBus(url, database.dataSource, log);
+  await bus.start();
+  return bus;
+}
+
+/** On PostgreSQL, two connections of their own for computing live snapshots; the application's on the embedded database. */
+async function liveDataSource(config: Config, database: Database): Promise<DataSource> {
+  const url = databaseUrl(config, database);
+  if (database.kind === 'embedded' || !url) return database.dataSource;
+  const dataSource = createDataSource(url, 2, 'allied-live-metrics');
+  await dataSource.initialize();
+  // Idle connections the server ends are replaced on next use; never fatal.
+  (dataSource.driver as unknown as { master?: { on(event: 'error', fn: () => void): void } }).master?.on('error', () => undefined);
+  return dataSource;
+}
+
+function liveReads(services: Services): LiveReads {
+  return {
+    snapshot: (ctx, window, allianceId) => services.metrics.liveSnapshot(ctx, window, allianceId),
+    activeMemberIds: (ctx, allianceId) => services.alliances.activeMemberIds(ctx, allianceId),
+    settlement: (ctx, id) => services.settlements.get(ctx, id),
+  };
+}
+
+async function brandExists(dataSource: DataSource, brandId: string): Promise<boolean> {
+  return (await dataSource.query(`select 1 from brands where id = $1`, [brandId])).length > 0;
+}
