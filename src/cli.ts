@@ -1,8 +1,9 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema } from 'graphql';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, StartupError, type Config } from './config';
 import { openDatabase } from './db/database';
 import { DEMO_BRANDS, seedDemo } from './demo';
 import { createLogger } from './logger';
@@ -12,37 +13,99 @@ import { serve as listen } from './server';
 import { resolveJwtKeys, signToken, type JwtKeys } from './tenancy/credentials';
 import { isRole, Role } from './tenancy/roles';
 
-const USAGE = `Usage:
-  allied serve                      start the API (embedded database unless DATABASE_URL is set)
-  allied migrate                    apply pending database migrations and exit
-  allied token --platform-admin [--ttl 1h]
-  allied token --brand <slug> --roles OWNER,ADMIN [--ttl 1h]
-                                    print a signed token and nothing else
-  allied print-schema               print the GraphQL schema (SDL)`;
+/** A command's flags: `value` takes the next argument (or `--flag=value`), `switch` takes none. */
+type FlagSpec = Record<string, 'value' | 'switch'>;
+type Flags = Map<string, string | true>;
+
+interface Command {
+  usage: string;
+  flags: FlagSpec;
+  run(config: Config, flags: Flags): Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    usage: `Usage: allied serve
+
+Starts the GraphQL API (HTTP and WebSocket) on HOST:PORT (default 0.0.0.0:4000),
+on PostgreSQL at DATABASE_URL or, unset, on the embedded database in
+ALLIED_DATA_DIR (default ./data). Applies pending migrations; on an empty
+database it creates the demo brands (ALLIED_DEMO). Stops cleanly on SIGTERM or
+Ctrl-C.`,
+    flags: {},
+    run: (config) => serve(config),
+  },
+  migrate: {
+    usage: `Usage: allied migrate
+
+Applies pending migrations to DATABASE_URL (or the embedded database in
+ALLIED_DATA_DIR) and exits. The server also applies them when it starts.`,
+    flags: {},
+    run: (config) => migrateOnly(config),
+  },
+  token: {
+    usage: `Usage: allied token --platform-admin [--ttl 1h]
+       allied token --brand <slug> --roles OWNER,ADMIN [--ttl 1h]
+
+Prints a signed token for the server, and nothing else.
+  --platform-admin     a platform-admin token (no brand)
+  --brand <slug>       the brand the token acts for
+  --roles <list>       comma-separated: OWNER, ADMIN, EDITOR, ANALYST, INGEST
+  --ttl <n>[smhd]      lifetime, default 1h (at most ALLIED_MAX_TOKEN_TTL_SECONDS)
+
+It signs with JWT_SECRET (or JWT_PRIVATE_KEY), or else with the secret the
+server generated in its data directory: run it with the server's
+ALLIED_DATA_DIR. It never creates a data directory or a secret. When the
+server is running it checks that the server accepts the token.`,
+    flags: { '--platform-admin': 'switch', '--brand': 'value', '--roles': 'value', '--ttl': 'value' },
+    run: (config, flags) => token(config, flags),
+  },
+  'print-schema': {
+    usage: `Usage: allied print-schema
+
+Prints the GraphQL schema (SDL) the server implements; npm run schema:print
+writes it to schema.graphql.`,
+    flags: {},
+    run: async () => {
+      process.stdout.write(printSchema(lexicographicSortSchema(await buildAlliedSchema())) + '\n');
+    },
+  },
+};
+
+const USAGE = `Usage: allied <command> [options]
+
+Commands:
+  serve          start the API (embedded database unless DATABASE_URL is set)
+  migrate        apply pending database migrations and exit
+  token          print a signed token (allied token --help)
+  print-schema   print the GraphQL schema (SDL)
+
+allied <command> --help describes a command.`;
 
 export async function main(argv: string[]): Promise<void> {
-  const [command = 'serve', ...rest] = argv;
+  const [name, ...rest] = argv;
   try {
-    const config = loadConfig();
-    switch (command) {
-      case 'serve':
-        return await serve(config);
-      case 'migrate':
-        return await migrateOnly(config);
-      case 'token':
-        return await token(config, rest);
-      case 'print-schema':
-        process.stdout.write(printSchema(lexicographicSortSchema(await buildAlliedSchema())) + '\n');
-        return;
-      case 'help':
-      case '--help':
-        console.log(USAGE);
-        return;
-      default:
-        fail(`unknown command "${command}"\n${USAGE}`);
+    // Usage is answered before the configuration is read or anything is
+    // touched, so asking for help never creates a data directory.
+    if (name === undefined) fail(`a command is needed\n\n${USAGE}`);
+    if (name === 'help' || name === '--help' || name === '-h') {
+      console.log(USAGE);
+      return;
     }
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!command) fail(`unknown command "${name}"\n\n${USAGE}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(command.usage);
+      return;
+    }
+    const opts = parseFlags(name, command, rest);
+    await command.run(loadConfig(), opts);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) fail(error.message);
+    if (error instanceof StartupError) {
+      console.error(`allied: ${error.message}`);
+      process.exit(1);
+    }
     throw error;
   }
 }
@@ -54,15 +117,52 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** Only the command's own flags, each once; no positional arguments. */
+function parseFlags(name: string, command: Command, args: string[]): Flags {
+  const out: Flags = new Map();
+  const refuse = (problem: string) => new UsageError(`${problem}\n\n${command.usage}`);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith('-')) throw refuse(`${name}: unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const kind = Object.hasOwn(command.flags, flag) ? command.flags[flag] : undefined;
+    if (!kind) throw refuse(`${name}: unknown option "${flag}"`);
+    if (out.has(flag)) throw refuse(`${name}: ${flag} is given twice`);
+    if (kind === 'switch') {
+      if (eq > 0) throw refuse(`${name}: ${flag} takes no value`);
+      out.set(flag, true);
+      continue;
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined || value === '' || (eq < 0 && value.startsWith('-'))) throw refuse(`${name}: ${flag} needs a value`);
+    out.set(flag, value);
+  }
+  return out;
+}
+
 async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
+  // Everything that can refuse the start is checked before the data
+  // directory is created or the database is opened and migrated.
+  if (!config.databaseUrl) refuseIfServed(config.dataDir);
+  await requirePortFree(config);
   const lock = config.databaseUrl ? undefined : claimDataDir(config.dataDir);
-  const database = await openDatabase(config);
+  const database = await openDatabase(config).catch((error: unknown) => {
+    lock?.release();
+    throw error;
+  });
   if (database.applied.length > 0) log.info({ migrations: database.applied }, 'migrations applied');
   const app = await createApp(config, database, log);
   if (config.demo && config.env !== 'production') await seedDemo(app, log);
-  const server = await listen(app);
-  lock?.record(server.port);
+  const server = await listen(app).catch(async (error: unknown) => {
+    await app.stop().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    lock?.release();
+    // Another process may take the port between the check above and listen.
+    throw listenProblem(config, error) ?? error;
+  });
+  lock?.record(server.port, config.host);
   log.info({ url: server.url, database: database.kind }, 'listening');
   await printWelcome(config, database.dataSource, server.url);
 
@@ -98,7 +198,10 @@ async function printWelcome(config: Config, dataSource: import('typeorm').DataSo
     const keys = resolveJwtKeys(config);
     if (keys.signKey) {
       const week = 7 * 24 * 3600;
-      lines.push(`  Tokens (valid 7 days; new ones: npx allied token --help):`);
+      // allied token signs with this data directory's secret: name it unless it is the default.
+      const ownSecret = !config.jwt.secret && !config.jwt.publicKey && config.dataDir !== path.resolve('data');
+      const tokenCommand = `${ownSecret ? `ALLIED_DATA_DIR=${config.dataDir} ` : ''}npx allied token --help`;
+      lines.push(`  Tokens (valid 7 days; new ones: ${tokenCommand}):`);
       lines.push(`    platform admin: ${signToken(keys, { sub: 'platform-admin', roles: [Role.PLATFORM_ADMIN] }, week)}`);
       const slugs = DEMO_BRANDS.map((b) => b.slug);
       const rows: { id: string; slug: string }[] = await dataSource.query(
@@ -123,68 +226,146 @@ async function migrateOnly(config: Config): Promise<void> {
   await database.close();
 }
 
+// --- allied token ------------------------------------------------------------
+
 function parseTtl(value: string): number {
   const match = /^(\d+)([smhd])$/.exec(value);
   if (!match) throw new UsageError(`--ttl must look like 30m, 1h or 7d, got "${value}"`);
   return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 
-function flags(args: string[]): Map<string, string | true> {
-  const out = new Map<string, string | true>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"\n${USAGE}`);
-    const next = args[i + 1];
-    if (next !== undefined && !next.startsWith('--')) {
-      out.set(arg, next);
-      i++;
-    } else out.set(arg, true);
-  }
-  return out;
-}
-
-async function token(config: Config, args: string[]): Promise<void> {
-  const opts = flags(args);
+async function token(config: Config, opts: Flags): Promise<void> {
+  const usage = COMMANDS.token.usage;
   const ttl = parseTtl(String(opts.get('--ttl') ?? '1h'));
   if (ttl > config.limits.maxTokenTtlSeconds) {
     throw new UsageError(`--ttl may be at most ${config.limits.maxTokenTtlSeconds} s (ALLIED_MAX_TOKEN_TTL_SECONDS); the server refuses longer-lived tokens`);
   }
-  const keys = resolveJwtKeys(config);
-  if (opts.get('--platform-admin')) {
-    process.stdout.write(signToken(keys, { sub: 'platform-admin', roles: [Role.PLATFORM_ADMIN] }, ttl) + '\n');
-    return;
-  }
+  const platformAdmin = opts.has('--platform-admin');
   const slug = opts.get('--brand');
   const rolesArg = opts.get('--roles');
-  if (typeof slug !== 'string' || typeof rolesArg !== 'string') {
-    throw new UsageError(`token needs --platform-admin, or --brand <slug> and --roles\n${USAGE}`);
+  if (platformAdmin && (slug || rolesArg)) throw new UsageError(`a platform-admin token names no brand: give --platform-admin alone\n\n${usage}`);
+  if (!platformAdmin && (typeof slug !== 'string' || typeof rolesArg !== 'string')) {
+    throw new UsageError(`token needs --platform-admin, or --brand <slug> and --roles\n\n${usage}`);
   }
-  const roles = rolesArg.split(',').map((r) => r.trim().toUpperCase());
-  const bad = roles.filter((r) => !isRole(r) || r === Role.PLATFORM_ADMIN);
+  const roles = platformAdmin ? [Role.PLATFORM_ADMIN] : String(rolesArg).split(',').map((r) => r.trim().toUpperCase());
+  const bad = roles.filter((r) => !isRole(r) || (!platformAdmin && r === Role.PLATFORM_ADMIN));
   if (bad.length) throw new UsageError(`unknown or brand-less roles: ${bad.join(', ')}`);
-  const brandId = await brandIdBySlug(config, keys, slug);
-  if (!brandId) throw new UsageError(`no brand with slug "${slug}"`);
-  process.stdout.write(signToken(keys, { sub: `${slug}-cli`, tid: brandId, roles: roles as Role[] }, ttl) + '\n');
+
+  const signer = signingKeys(config);
+  const server = await findServer(config);
+  if (server) await requireAccepted(server, signer, config);
+  if (platformAdmin) {
+    process.stdout.write(signToken(signer.keys, { sub: 'platform-admin', roles: [Role.PLATFORM_ADMIN] }, ttl) + '\n');
+    return;
+  }
+  const brandId = server ? await brandIdFromServer(server, signer.keys, String(slug)) : await brandIdFromDatabase(config, String(slug));
+  if (!brandId) throw new UsageError(`no brand with slug "${slug}" ${server ? `on ${server.name}` : `in ${databaseName(config)}`}`);
+  process.stdout.write(signToken(signer.keys, { sub: `${slug}-cli`, tid: brandId, roles: roles as Role[] }, ttl) + '\n');
+}
+
+interface Signer {
+  keys: JwtKeys;
+  /** What the tokens are signed with, and the variable that chooses it. */
+  source: string;
+  variable: string;
 }
 
 /**
- * The brand id for a slug. The embedded database may be open in a running
- * server (PGlite must never be opened twice): then the server is asked.
+ * The server's signing key, never a new one: a secret generated here would
+ * sign tokens no running server accepts.
  */
-async function brandIdBySlug(config: Config, keys: JwtKeys, slug: string): Promise<string | undefined> {
-  const running = config.databaseUrl ? undefined : runningServerPort(config.dataDir);
-  if (running) {
-    const admin = signToken(keys, { sub: 'allied-cli', roles: [Role.PLATFORM_ADMIN] }, 60);
-    const response = await fetch(`http://127.0.0.1:${running}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-      body: JSON.stringify({ query: 'query($slug: String) { brand(slug: $slug) { id } }', variables: { slug } }),
-    });
-    const body = (await response.json()) as { data?: { brand: { id: string } | null } };
-    return body.data?.brand?.id;
+function signingKeys(config: Config): Signer {
+  if (config.jwt.publicKey) {
+    if (!config.jwt.privateKey) throw new StartupError('JWT_PRIVATE_KEY', 'the server checks RS256 tokens (JWT_PUBLIC_KEY); set JWT_PRIVATE_KEY to the matching private key to sign them');
+    return { keys: resolveJwtKeys(config), source: 'JWT_PRIVATE_KEY', variable: 'JWT_PRIVATE_KEY' };
+  }
+  if (config.jwt.secret) return { keys: resolveJwtKeys(config), source: 'JWT_SECRET', variable: 'JWT_SECRET' };
+  const file = path.join(config.dataDir, 'jwt-secret');
+  if (!fs.existsSync(file)) {
+    throw new StartupError(
+      'ALLIED_DATA_DIR',
+      `no JWT secret in ${config.dataDir} (a server creates ${path.basename(file)} there when it first starts). ` +
+        'Set ALLIED_DATA_DIR to the data directory of the server the token is for (it prints "Database: embedded, in <dir>" when it starts), ' +
+        "or set JWT_SECRET to the server's secret.",
+    );
+  }
+  return { keys: resolveJwtKeys(config), source: `the secret in ${file}`, variable: 'ALLIED_DATA_DIR' };
+}
+
+interface FoundServer {
+  url: string;
+  name: string;
+}
+
+/**
+ * The server the token is for: the one holding this data directory (its lock
+ * file records the port), or else an Allied server answering on PORT.
+ */
+async function findServer(config: Config): Promise<FoundServer | undefined> {
+  const running = config.databaseUrl ? undefined : runningServer(config.dataDir);
+  if (running?.port) {
+    return { url: `http://${dialHost(running.host)}:${running.port}/graphql`, name: `the server of ${config.dataDir} (process ${running.pid}, port ${running.port})` };
+  }
+  if (config.port === 0) return undefined;
+  const base = `http://${dialHost(config.host)}:${config.port}`;
+  const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(3000) })
+    .then((r) => r.json() as Promise<{ status?: string }>)
+    .catch(() => undefined);
+  return health?.status === 'ok' ? { url: `${base}/graphql`, name: `the Allied server on port ${config.port} (PORT)` } : undefined;
+}
+
+/** Where to connect to a server listening on `host`: the wildcard addresses are reached on loopback. */
+function dialHost(host: string | undefined): string {
+  if (!host || host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function ask(server: FoundServer, jwt: string, query: string, variables?: object) {
+  const response = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return (await response.json()) as { data?: Record<string, any> | null; errors?: { message: string; extensions?: { code?: string } }[] };
+}
+
+/** Refuses to print a token the running server would refuse. */
+async function requireAccepted(server: FoundServer, signer: Signer, config: Config): Promise<void> {
+  const probe = signToken(signer.keys, { sub: 'allied-cli', roles: [Role.PLATFORM_ADMIN] }, 60);
+  const body = await ask(server, probe, '{ me { subject } }');
+  if (body.data?.me) return;
+  if (body.errors?.[0]?.extensions?.code !== 'UNAUTHENTICATED') {
+    throw new Error(`${server.name} answered unexpectedly: ${JSON.stringify(body).slice(0, 500)}`);
+  }
+  const hint =
+    signer.variable === 'ALLIED_DATA_DIR'
+      ? `it was started with another data directory (it prints "Database: embedded, in <dir>" when it starts: set ALLIED_DATA_DIR to that) or with JWT_SECRET (set the same one here)${config.databaseUrl ? '' : '; for a server on another port, set PORT to it'}`
+      : `give allied token the same ${signer.variable} the server has`;
+  throw new StartupError(signer.variable, `${server.name} refuses tokens signed with ${signer.source} (${body.errors[0].message}): ${hint}.`);
+}
+
+async function brandIdFromServer(server: FoundServer, keys: JwtKeys, slug: string): Promise<string | undefined> {
+  const admin = signToken(keys, { sub: 'allied-cli', roles: [Role.PLATFORM_ADMIN] }, 60);
+  const body = await ask(server, admin, 'query($slug: String) { brand(slug: $slug) { id } }', { slug });
+  if (body.errors?.length) throw new Error(`${server.name} answered: ${body.errors[0].message}`);
+  return (body.data?.brand as { id: string } | null)?.id;
+}
+
+const databaseName = (config: Config) => (config.databaseUrl ? 'the database at DATABASE_URL' : `the embedded database in ${config.dataDir}`);
+
+/** With no server running, the brand is looked up in the database itself; an embedded one must already exist. */
+async function brandIdFromDatabase(config: Config, slug: string): Promise<string | undefined> {
+  if (!config.databaseUrl && !fs.existsSync(path.join(config.dataDir, 'pgdata'))) {
+    throw new StartupError(
+      'ALLIED_DATA_DIR',
+      `no embedded database in ${config.dataDir}. Set ALLIED_DATA_DIR to the data directory of the server the token is for, or DATABASE_URL to its PostgreSQL.`,
+    );
   }
   claimDataDirIfEmbedded(config);
-  const database = await openDatabase({ ...config }, { runMigrations: true });
+  // Reading a slug needs no migration; a token command changes nothing.
+  const database = await openDatabase(config, { runMigrations: false });
   try {
     const rows: { id: string }[] = await database.dataSource.query('select id from brands where slug = $1', [slug]);
     return rows[0]?.id;
@@ -193,10 +374,41 @@ async function brandIdBySlug(config: Config, keys: JwtKeys, slug: string): Promi
   }
 }
 
+// --- the port ------------------------------------------------------------------
+
+/** Fails, as listen would, when HOST:PORT cannot be listened on; PORT 0 (any free port) always can. */
+async function requirePortFree(config: Config): Promise<void> {
+  if (config.port === 0) return;
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error) => reject(listenProblem(config, error) ?? error));
+    probe.listen({ port: config.port, host: config.host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+function listenProblem(config: Config, error: unknown): StartupError | undefined {
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new StartupError(
+        'PORT',
+        `port ${config.port} on HOST ${config.host} is already in use (by another Allied or another program). Stop that, or set PORT to a free port.`,
+      );
+    case 'EACCES':
+      return new StartupError('PORT', `not permitted to listen on port ${config.port} on HOST ${config.host}; set PORT to a port above 1023.`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new StartupError('HOST', `cannot listen on ${config.host} (${code}): set HOST to an address of this machine, or 0.0.0.0 for all of them.`);
+    default:
+      return undefined;
+  }
+}
+
 // --- one process per embedded data directory -------------------------------
 
 interface DataDirLock {
-  record(port: number): void;
+  record(port: number, host: string): void;
   release(): void;
 }
 
@@ -211,30 +423,29 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function runningServerPort(dataDir: string): number | undefined {
+/** The live process (other than this one) holding the data directory, with where it listens once it does. */
+function runningServer(dataDir: string): { pid: number; port?: number; host?: string } | undefined {
   try {
-    const { pid, port } = JSON.parse(fs.readFileSync(lockFile(dataDir), 'utf8'));
-    return pid !== process.pid && isAlive(pid) && port ? port : undefined;
+    const { pid, port, host } = JSON.parse(fs.readFileSync(lockFile(dataDir), 'utf8'));
+    return typeof pid === 'number' && pid !== process.pid && isAlive(pid) ? { pid, port, host } : undefined;
   } catch {
     return undefined;
   }
 }
 
+function refuseIfServed(dataDir: string): void {
+  const holder = runningServer(dataDir);
+  if (holder) throw new UsageError(`the embedded database in ${dataDir} is in use by process ${holder.pid}`);
+}
+
 /** The embedded database may be opened by one process at a time. */
 function claimDataDir(dataDir: string): DataDirLock {
+  refuseIfServed(dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const file = lockFile(dataDir);
-  try {
-    const { pid } = JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (pid !== process.pid && isAlive(pid)) {
-      throw new UsageError(`the embedded database in ${dataDir} is in use by process ${pid}`);
-    }
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-  }
   fs.writeFileSync(file, JSON.stringify({ pid: process.pid }));
   return {
-    record: (port) => fs.writeFileSync(file, JSON.stringify({ pid: process.pid, port })),
+    record: (port, host) => fs.writeFileSync(file, JSON.stringify({ pid: process.pid, port, host })),
     release: () => fs.rmSync(file, { force: true }),
   };
 }

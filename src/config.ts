@@ -73,6 +73,20 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The process cannot start as configured for a reason outside it (a port in
+ * use, a database that does not answer); the message names the variable to
+ * change and says what to do.
+ */
+export class StartupError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
 type Env = Record<string, string | undefined>;
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

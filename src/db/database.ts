@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import type { Config } from '../config';
+import { StartupError, type Config } from '../config';
 import { createDataSource, migrate } from './data-source';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded';
 
@@ -34,7 +34,9 @@ export async function openDatabase(
   // session state).
   const dataSource = createDataSource(url, embedded ? 1 : config.databasePoolSize);
   try {
-    await dataSource.initialize();
+    await dataSource.initialize().catch((error: unknown) => {
+      throw (config.databaseUrl && connectionProblem(config.databaseUrl, error)) || error;
+    });
     // An idle pooled connection that the server terminates (restart, failover,
     // admin command) is reported as an 'error' on the pool; unhandled, it would
     // end the process. The pool discards that connection and opens a new one on
@@ -58,4 +60,46 @@ export async function openDatabase(
     await embedded?.stop();
     throw error;
   }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Where a PostgreSQL URL points, without its password. */
+function describeDatabaseUrl(url: string): { where: string; user: string; database: string } {
+  try {
+    const parsed = new URL(url);
+    return {
+      where: `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}`,
+      user: decodeURIComponent(parsed.username) || '(default user)',
+      database: decodeURIComponent(parsed.pathname.slice(1)) || '(default database)',
+    };
+  } catch {
+    return { where: '(unparsable host)', user: '(unknown)', database: '(unknown)' };
+  }
+}
+
+/**
+ * A first connection that failed for a reason the operator can fix, as a
+ * message naming DATABASE_URL and what to do; undefined for anything else.
+ * The driver's own messages ("connect ECONNREFUSED 127.0.0.1:5432") name no
+ * setting, and the URL itself may hold a password, so it is never repeated.
+ */
+function connectionProblem(url: string, error: unknown): StartupError | undefined {
+  const { where, user, database } = describeDatabaseUrl(url);
+  const e = error as { code?: string; message?: string; errors?: { code?: string }[] };
+  // Node reports a host with several addresses (localhost: ::1 and 127.0.0.1) as one AggregateError.
+  const code = e.code ?? e.errors?.find((inner) => inner.code)?.code;
+  if ((code && NETWORK_CODES.has(code)) || /timeout/i.test(e.message ?? '')) {
+    return new StartupError(
+      'DATABASE_URL',
+      `cannot reach PostgreSQL at ${where} (${code ?? 'connection timed out'}). Start PostgreSQL there or correct DATABASE_URL; unset DATABASE_URL to use the embedded database instead.`,
+    );
+  }
+  if (code === '28P01' || code === '28000') {
+    return new StartupError('DATABASE_URL', `PostgreSQL at ${where} refused user "${user}" (${e.message}). Correct the user or password in DATABASE_URL.`);
+  }
+  if (code === '3D000') {
+    return new StartupError('DATABASE_URL', `PostgreSQL at ${where} has no database "${database}". Create it, or name an existing one in DATABASE_URL.`);
+  }
+  return undefined;
 }
