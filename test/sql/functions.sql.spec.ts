@@ -33,7 +33,7 @@ describe('SQL functions as files', () => {
   });
 
   it('keeps owner, grants, SECURITY DEFINER, SET, volatility and parallel safety of every function the migrations made', async () => {
-    const now = new Map((await db.dataSource.query(ATTRIBUTES)).map((r: { signature: string }) => [r.signature, r]));
+    const now = new Map<string, Record<string, unknown>>((await db.dataSource.query(ATTRIBUTES)).map((r: { signature: string }) => [r.signature, r]));
     expect(migrated.length).toBeGreaterThan(15);
     for (const before of migrated) expect(now.get(before.signature as string)).toEqual(before);
     // The one function the migrations never made is the one a file adds, with no grant to the application.
