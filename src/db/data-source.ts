@@ -1,6 +1,7 @@
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { entities } from '../entities';
 import { migrations } from '../../migrations';
+import { applySqlFunctions } from './sql-functions';
 
 /** The role tenant transactions switch to: it owns nothing and has no BYPASSRLS. */
 export const APP_ROLE = 'allied_app';
@@ -23,21 +24,34 @@ export function createDataSource(url: string, poolSize: number, applicationName 
 }
 
 /**
- * Applies pending migrations as the connecting (owner) role. Instances starting
- * together serialise on an advisory lock so each migration runs once.
+ * Applies pending migrations, then the SQL function files whose checksum
+ * changed (src/db/sql-functions.ts), as the connecting (owner) role, in one
+ * transaction: a function body never runs against a schema it was not
+ * written for. Instances starting together serialise on an advisory lock so
+ * each migration runs once. Returns the migrations' and functions' names.
  */
 export async function migrate(dataSource: DataSource, options = { lock: true }): Promise<string[]> {
-  // The embedded database belongs to one process and has one connection.
-  if (!options.lock) return (await dataSource.runMigrations({ transaction: 'all' })).map((m) => m.name);
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    // The embedded database belongs to one process and has one connection: no lock.
+    if (options.lock) await runner.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
-      const applied = await dataSource.runMigrations({ transaction: 'all' });
-      return applied.map((m) => m.name);
+      await runner.startTransaction();
+      try {
+        // The executor runs inside the transaction it finds open.
+        const executor = new MigrationExecutor(dataSource, runner);
+        executor.transaction = 'all';
+        const migrated = (await executor.executePendingMigrations()).map((m) => m.name);
+        const functions = await applySqlFunctions(runner);
+        await runner.commitTransaction();
+        return [...migrated, ...functions];
+      } catch (error) {
+        await runner.rollbackTransaction();
+        throw error;
+      }
     } finally {
-      await runner.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      if (options.lock) await runner.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }
   } finally {
     await runner.release();

@@ -9,16 +9,16 @@ export const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
  * A fresh database for one suite: a new database on the TEST_DATABASE_URL
  * server (dropped on close), or an in-memory PGlite.
  */
-export async function openTestDatabase(): Promise<Database & { url?: string }> {
+export async function openTestDatabase(options: { runMigrations?: boolean } = {}): Promise<Database & { url?: string }> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
-    return openDatabase({ databaseUrl: undefined, databasePoolSize: 1, dataDir: '' }, { embeddedDir: 'memory://' });
+    return openDatabase({ databaseUrl: undefined, databasePoolSize: 1, dataDir: '' }, { embeddedDir: 'memory://', ...options });
   }
   const name = `allied_test_${crypto.randomBytes(6).toString('hex')}`;
   await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), databasePoolSize: 10, dataDir: '' });
+  const database = await openDatabase({ databaseUrl: url.toString(), databasePoolSize: 10, dataDir: '' }, options);
   return {
     ...database,
     url: url.toString(),
