@@ -11,6 +11,7 @@ import {
 import { ApiKeyResolver } from '../resolvers/api-key.resolver';
 import { CampaignResolver } from '../resolvers/campaign.resolver';
 import { EventResolver } from '../resolvers/event.resolver';
+import { JobResolver } from '../resolvers/job.resolver';
 import { MetricsResolver } from '../resolvers/metrics.resolver';
 import { BrandResolver } from '../resolvers/brand.resolver';
 import { CourseResolver } from '../resolvers/course.resolver';
@@ -52,6 +53,7 @@ export function buildAlliedSchema(): Promise<GraphQLSchema> {
       SettlementResolver,
       SettlementLineResolver,
       LiveResolver,
+      JobResolver,
     ],
     // Types reachable only through the Node interface.
     orphanedTypes: [Brand, Course, Learner, Alliance, Agreement, Campaign, Creative, Settlement],

@@ -7,6 +7,7 @@ import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
 import { EventService } from './event.service';
 import { IngestService } from './ingest.service';
+import { JobService } from './job.service';
 import { LearnerService } from './learner.service';
 import { MetricsService } from './metrics.service';
 import { NodeService } from './node.service';
@@ -39,4 +40,5 @@ export const services = {
   agreements,
   partners: new PartnerService(),
   settlements,
+  jobs: new JobService(),
 };
