@@ -1,3 +1,8 @@
+// Why a table of our own rather than graphile-worker or pg-boss: through the
+// PGlite socket graphile-worker never picked up a committed job, and neither
+// library's tables have tenant_id or row-level security, so enqueueing and
+// completing inside a tenant transaction would need grants on every brand's
+// jobs. See README "Durable jobs".
 import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 
