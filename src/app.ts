@@ -4,6 +4,8 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { createDataSource } from './db/data-source';
 import type { Database } from './db/database';
+import { JobRunner, type JobHandler } from './jobs/runner';
+import { systemTransact } from './jobs/transact';
 import { Admission } from './limits/admission';
 import type { OperationLimits } from './limits/budget';
 import { CredentialThrottle, MemoryFailureStore, PostgresFailureStore } from './limits/credential-throttle';
@@ -40,6 +42,8 @@ export interface App {
   readonly schema: GraphQLSchema;
   readonly guard: OperationGuard;
   readonly authenticator: Authenticator;
+  /** This instance's job worker (src/jobs): drains the outbox with every other instance. */
+  readonly jobs: JobRunner;
   /** What one GraphQL operation may spend. */
   readonly operationLimits: OperationLimits;
   /** Stops what the application started, in the reverse order; the database stays open (its opener closes it). */
@@ -78,6 +82,12 @@ export async function createApp(config: Config, database: Database, log: Logger)
       brandExists: (brandId) => brandExists(dataSource, brandId),
     });
 
+    // Each feature that runs later work registers its handlers here, by job kind.
+    const handlers: Record<string, JobHandler> = {};
+    const jobs = new JobRunner(dataSource, log, handlers, { transact: systemTransact(runAs) });
+    jobs.start();
+    stops.push(() => jobs.stop());
+
     let stopping: Promise<void> | undefined;
     return {
       config,
@@ -91,6 +101,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
       schema: await buildAlliedSchema(services),
       guard: new OperationGuard(limits, { maxPage: MAX_PAGE, maxSeriesPoints: MAX_SERIES_POINTS }),
       authenticator,
+      jobs,
       operationLimits: { maxObjects: limits.maxCost, maxEvents: MAX_EVENTS_PER_CALL },
       stop: () => (stopping ??= stopInOrder(stops)),
     };

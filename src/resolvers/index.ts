@@ -12,6 +12,7 @@ import {
 import { ApiKeyResolver } from './api-key.resolver';
 import { CampaignResolver } from './campaign.resolver';
 import { EventResolver } from './event.resolver';
+import { JobResolver } from './job.resolver';
 import { MetricsResolver } from './metrics.resolver';
 import { BrandResolver } from './brand.resolver';
 import { CourseResolver } from './course.resolver';
@@ -48,6 +49,7 @@ const RESOLVERS = [
   SettlementResolver,
   SettlementLineResolver,
   LiveResolver,
+  JobResolver,
 ] as const;
 
 let printable: Promise<GraphQLSchema> | undefined;

@@ -30,6 +30,10 @@ export const READ_RULES: Readonly<Record<string, ReadRule>> = {
   // Credentials of the brand.
   ApiKey: Role.ADMIN,
   ApiKeyCreated: Role.ADMIN,
+  // Background jobs: their errors may name internals, so OWNER and ADMIN only.
+  Job: Role.ADMIN,
+  JobConnection: Role.ADMIN,
+  JobEdge: Role.ADMIN,
   // Everything else of the brand and its alliances: readers (ANALYST and up).
   Course: Role.ANALYST,
   CourseConnection: Role.ANALYST,

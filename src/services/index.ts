@@ -8,6 +8,7 @@ import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
 import { EventService, type AfterStoreHook } from './event.service';
 import { IngestService } from './ingest.service';
+import { JobService } from './job.service';
 import { LearnerService } from './learner.service';
 import { MetricsService } from './metrics.service';
 import { NodeService } from './node.service';
@@ -46,6 +47,7 @@ export function buildServices(deps: ServiceDependencies) {
     campaigns,
     events,
     ingest: new IngestService(events, deps.runAs),
+    jobs: new JobService(),
     metrics: new MetricsService(alliances),
     audit,
     alliances,

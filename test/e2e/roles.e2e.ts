@@ -121,6 +121,7 @@ describe('roles on every path', () => {
     metrics: { query: '{ metrics { purchases } }', role: Role.ANALYST },
     metricsSeries: { query: '{ metricsSeries(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { bucket } }', role: Role.ANALYST },
     apiKeys: { query: '{ apiKeys { id } }', role: Role.ADMIN },
+    jobs: { query: '{ jobs { totalCount } }', role: Role.ADMIN },
   };
 
   it('every root query field is in the table above', async () => {
