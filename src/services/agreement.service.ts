@@ -108,13 +108,20 @@ export class AgreementService {
 
   /** An agreement of an alliance the caller is an ACTIVE member of; null otherwise. */
   async get(ctx: RequestContext, id: string): Promise<AgreementEntity | null> {
-    if (!isUuid(id)) return null;
-    const manager = await ctx.manager();
-    const rows: Record<string, unknown>[] = await manager.query(
-      `select ${AGREEMENT_COLUMNS} from agreements g where g.id = $1 and g.alliance_id in (select allied_active_alliances())`,
-      [id],
-    );
-    return rows[0] ? agreementFromRow(rows[0]) : null;
+    return isUuid(id) ? this.byId(ctx).load(id) : null;
+  }
+
+  /** Agreements by id, batched per request (a settlement's lines each name theirs). */
+  byId(ctx: RequestContext) {
+    return ctx.loader<string, AgreementEntity | null>('agreement.byId', async (ids) => {
+      const manager = await ctx.manager();
+      const rows: Record<string, unknown>[] = await manager.query(
+        `select ${AGREEMENT_COLUMNS} from agreements g where g.id = any($1::uuid[]) and g.alliance_id in (select allied_active_alliances())`,
+        [ids],
+      );
+      const byId = new Map(rows.map(agreementFromRow).map((a) => [a.id, a]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
   }
 
   /** All versions of the caller's alliances' agreements, newest first, batched per request. */

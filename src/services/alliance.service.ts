@@ -53,15 +53,25 @@ export class AllianceService {
    * a brand that has left, because the brand has lines in its settlements.
    */
   async ofSettlement(ctx: RequestContext, id: string): Promise<AllianceEntity | null> {
-    const manager = await ctx.manager();
-    // A brand that left sees the alliance as it was when it left (allied_former_alliance).
-    const rows: Record<string, unknown>[] = await manager.query(
-      `select ${ALLIANCE_COLUMNS} from alliances a where a.id = $1 and a.id in (select allied_visible_alliances())
-       union all
-       select f.id, f.name, f.purpose, f.status, null, f.created_at, f.created_at from allied_former_alliance($1) f`,
-      [id],
-    );
-    return rows[0] ? allianceFromRow(rows[0]) : null;
+    return isUuid(id) ? this.settlementAlliances(ctx).load(id) : null;
+  }
+
+  /** `ofSettlement`, batched per request: the visible alliance where there is one, else the one the brand left. */
+  private settlementAlliances(ctx: RequestContext) {
+    return ctx.loader<string, AllianceEntity | null>('alliance.ofSettlement', async (ids) => {
+      const manager = await ctx.manager();
+      // A brand that left sees the alliance as it was when it left (allied_former_alliance).
+      const rows: Record<string, unknown>[] = await manager.query(
+        `select ${ALLIANCE_COLUMNS}, 0 as rank from alliances a where a.id = any($1::uuid[]) and a.id in (select allied_visible_alliances())
+         union all
+         select f.id, f.name, f.purpose, f.status, null, f.created_at, f.created_at, 1 from unnest($1::uuid[]) x, allied_former_alliance(x) f
+         order by rank`,
+        [ids],
+      );
+      const byId = new Map<string, AllianceEntity>();
+      for (const row of rows) if (!byId.has(row.id as string)) byId.set(row.id as string, allianceFromRow(row));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
   }
 
   async list(ctx: RequestContext, args: PageArgs & { status?: AllianceStatus | null }): Promise<Page<AllianceEntity>> {

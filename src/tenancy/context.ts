@@ -100,7 +100,12 @@ export class RequestContext {
   loader<K, V>(key: string, batch: (keys: readonly K[]) => Promise<(V | Error)[]>): DataLoader<K, V> {
     let loader = this.loaders.get(key) as DataLoader<K, V> | undefined;
     if (!loader) {
-      loader = new DataLoader<K, V>(batch, { maxBatchSize: 500 });
+      // Each batch is logged at debug level: how many keys one statement served.
+      const logged = (keys: readonly K[]) => {
+        this.log.debug({ loader: key, keys: keys.length }, 'loader batch');
+        return batch(keys);
+      };
+      loader = new DataLoader<K, V>(logged, { maxBatchSize: 500 });
       this.loaders.set(key, loader as DataLoader<unknown, unknown>);
     }
     return loader;

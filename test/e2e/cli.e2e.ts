@@ -100,6 +100,8 @@ describe('the allied command', () => {
       const missing = await fetch(new URL('/no-such-route', server.url));
       expect(missing.status).toBe(404);
       expect(await missing.json()).toEqual({ errors: [{ message: expect.stringMatching(/No route GET \/no-such-route/), extensions: { code: 'NOT_FOUND' } }] });
+      // The request's log line reaches the pipe a moment after its response.
+      for (let i = 0; i < 100 && !/"path":"\/no-such-route"/.test(server.output()); i++) await new Promise((r) => setTimeout(r, 50));
       expect(server.output()).toMatch(/"method":"POST","path":"\/graphql","status":200/);
       expect(server.output()).toMatch(/"method":"GET","path":"\/no-such-route","status":404/);
 

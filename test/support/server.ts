@@ -116,8 +116,8 @@ export function codes(result: GqlResult): string[] {
 }
 
 /** A logger that keeps its JSON lines in memory, for tests that check what was logged. */
-export function memoryLogger(): { logger: Logger; lines: Record<string, any>[] } {
+export function memoryLogger(level = 'info'): { logger: Logger; lines: Record<string, any>[] } {
   const lines: Record<string, any>[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   return { logger, lines };
 }
