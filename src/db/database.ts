@@ -9,6 +9,8 @@ export interface Database {
   kind: 'postgres' | 'embedded';
   /** Migrations applied by this open. */
   applied: string[];
+  /** The embedded database's data directory as a tar archive; absent on PostgreSQL. */
+  dump?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -16,6 +18,8 @@ export interface OpenOptions {
   /** Overrides the config: a folder or `memory://` (tests). */
   embeddedDir?: string;
   runMigrations?: boolean;
+  /** An embedded database to start from, as PGlite's `dumpDataDir` writes it (tests copy one migrated database). */
+  embeddedTemplate?: Blob;
 }
 
 export async function openDatabase(
@@ -25,7 +29,7 @@ export async function openDatabase(
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;
   if (!url) {
-    embedded = await startEmbeddedDatabase(options.embeddedDir ?? `${config.dataDir}/pgdata`);
+    embedded = await startEmbeddedDatabase(options.embeddedDir ?? `${config.dataDir}/pgdata`, { loadDataDir: options.embeddedTemplate });
     url = embedded.url;
   }
   // PGlite is a single session executing one statement at a time. One pooled
@@ -50,6 +54,7 @@ export async function openDatabase(
       dataSource,
       kind: embedded ? 'embedded' : 'postgres',
       applied,
+      dump: embedded?.dump,
       async close() {
         if (dataSource.isInitialized) await dataSource.destroy();
         await embedded?.stop();

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { Client } from 'pg';
 import { openDatabase, type Database } from '../../src/db/database';
 
@@ -7,12 +8,15 @@ export const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
 /**
  * A fresh database for one suite: a new database on the TEST_DATABASE_URL
- * server (dropped on close), or an in-memory PGlite.
+ * server (dropped on close), or an in-memory PGlite (a copy of the migrated
+ * one global-setup.ts made, unless the suite asks for no migrations).
  */
 export async function openTestDatabase(options: { runMigrations?: boolean } = {}): Promise<Database & { url?: string }> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
-    return openDatabase({ databaseUrl: undefined, databasePoolSize: 1, dataDir: '' }, { embeddedDir: 'memory://', ...options });
+    const template = process.env.ALLIED_TEST_TEMPLATE;
+    const embeddedTemplate = template && options.runMigrations !== false ? new Blob([fs.readFileSync(template)]) : undefined;
+    return openDatabase({ databaseUrl: undefined, databasePoolSize: 1, dataDir: '' }, { embeddedDir: 'memory://', embeddedTemplate, ...options });
   }
   const name = `allied_test_${crypto.randomBytes(6).toString('hex')}`;
   await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
