@@ -5,6 +5,7 @@ import type { Config } from './config';
 import { createDataSource } from './db/data-source';
 import type { Database } from './db/database';
 import { JobRunner, type JobHandler } from './jobs/runner';
+import { JobQueue } from './jobs/queue';
 import { systemTransact } from './jobs/transact';
 import { Admission } from './limits/admission';
 import type { OperationLimits } from './limits/budget';
@@ -44,6 +45,8 @@ export interface App {
   readonly authenticator: Authenticator;
   /** This instance's job worker (src/jobs): drains the outbox with every other instance. */
   readonly jobs: JobRunner;
+  /** Where services enqueue later work (the same one they were built with). */
+  readonly queue: JobQueue;
   /** What one GraphQL operation may spend. */
   readonly operationLimits: OperationLimits;
   /** Stops what the application started, in the reverse order; the database stays open (its opener closes it). */
@@ -59,7 +62,8 @@ export async function createApp(config: Config, database: Database, log: Logger)
     const signals = await openSignals(config, database, log);
     stops.push(() => signals.close());
     const { runAs, newContext } = tenantEntry(dataSource, log, { bus: signals, admission: admission(config, database) });
-    const services = buildServices({ runAs });
+    const queue = new JobQueue();
+    const services = buildServices({ runAs, jobs: queue });
 
     const livePool = await liveDataSource(config, database);
     if (livePool !== dataSource) stops.push(() => livePool.destroy());
@@ -85,6 +89,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
     // Each feature that runs later work registers its handlers here, by job kind.
     const handlers: Record<string, JobHandler> = {};
     const jobs = new JobRunner(dataSource, log, handlers, { transact: systemTransact(runAs) });
+    queue.attach(jobs);
     jobs.start();
     stops.push(() => jobs.stop());
 
@@ -102,6 +107,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
       guard: new OperationGuard(limits, { maxPage: MAX_PAGE, maxSeriesPoints: MAX_SERIES_POINTS }),
       authenticator,
       jobs,
+      queue,
       operationLimits: { maxObjects: limits.maxCost, maxEvents: MAX_EVENTS_PER_CALL },
       stop: () => (stopping ??= stopInOrder(stops)),
     };

@@ -1,3 +1,4 @@
+import type { JobQueue } from '../jobs/queue';
 import type { RunAs } from '../tenancy/run-as';
 import { AgreementService } from './agreement.service';
 import { AllianceService } from './alliance.service';
@@ -19,6 +20,8 @@ import { SettlementService } from './settlement.service';
 export interface ServiceDependencies {
   /** The one way into a tenant, for services that open transactions of their own (bulk ingestion). */
   runAs: RunAs;
+  /** Later work, enqueued in the operation's transaction (src/jobs). */
+  jobs: JobQueue;
   /** Run after events are stored, in the same transaction (see EventService). */
   afterStore?: AfterStoreHook[];
 }

@@ -1,8 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { createDataSource } from '../../src/db/data-source';
 import { enqueue } from '../../src/jobs/job';
+import { JobQueue } from '../../src/jobs/queue';
 import { JobRunner, type JobHandler, type JobRunnerOptions, type RunningJob } from '../../src/jobs/runner';
 import { createLogger } from '../../src/logger';
+import { Principal } from '../../src/tenancy/principal';
 import { Role } from '../../src/tenancy/roles';
 import { onPostgres } from '../support/database';
 import { asTenant, createEffectsTable, enqueueFor, jobRow, sleep, tenantTransact, waitFor } from '../support/jobs';
@@ -74,6 +76,29 @@ describe('durable jobs', () => {
     expect(handler.calls.get(committed.id)).toBe(1);
     expect(await jobRow(app.db.dataSource, committed.id)).toMatchObject({ state: 'DONE', attempts: 1, effects: 1, last_error: null });
     expect((await jobRow(app.db.dataSource, committed.id)).finished_at).toBeInstanceOf(Date);
+  });
+
+  it('a service enqueues through the queue: at once after commit, never after a rollback', async () => {
+    const handler = effect('queued');
+    // A poll a minute away: only the queue's wake-up after commit can start the job in time.
+    const r = runner({ 'test.queued': handler }, { pollIntervalMs: 60_000 });
+    await sleep(50); // the runner's first look (immediate) has found nothing
+    const queue = new JobQueue();
+    queue.attach(r);
+    const { runAs } = app.server.app;
+    await expect(
+      runAs(Principal.system(a.id, 'test'), async (ctx) => {
+        await queue.enqueue(ctx, { kind: 'test.queued', idempotencyKey: 'rolled-back' });
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    const started = Date.now();
+    const job = await runAs(Principal.system(a.id, 'test'), (ctx) => queue.enqueue(ctx, { kind: 'test.queued', idempotencyKey: 'committed' }));
+    await done(job.id);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await r.stop();
+    expect(await app.sql(`select idempotency_key from jobs where kind = 'test.queued'`)).toEqual([{ idempotency_key: 'committed' }]);
+    expect([...handler.calls.values()]).toEqual([1]);
   });
 
   it('enqueues once per brand, kind and idempotency key', async () => {

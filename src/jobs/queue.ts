@@ -1,0 +1,23 @@
+import type { RequestContext } from '../tenancy/context';
+import { enqueue, type EnqueueSpec, type Job } from './job';
+
+/**
+ * How services enqueue later work: in the operation's own transaction (a
+ * rolled-back change never runs its jobs), waking this instance's runner
+ * once the transaction has committed, so the job starts at once instead of
+ * at the next poll. Other instances find it at their next poll.
+ */
+export class JobQueue {
+  private wake: () => void = () => undefined;
+
+  /** The runner to wake after commits (the composition root builds it after the services whose handlers it runs). */
+  attach(runner: { wake(): void }): void {
+    this.wake = () => runner.wake();
+  }
+
+  async enqueue(ctx: RequestContext, spec: EnqueueSpec): Promise<Job> {
+    const job = await enqueue(await ctx.manager(), spec);
+    ctx.afterCommit(() => this.wake());
+    return job;
+  }
+}
