@@ -46,10 +46,17 @@ export class Jobs1764800000000 implements MigrationInterface {
 
     await q.query(`alter table jobs enable row level security`);
     await q.query(`alter table jobs force row level security`);
+    // A tenant reads its jobs, enqueues new PENDING ones, and may only mark
+    // one DONE (inside a job's own transaction): never revive, reschedule or
+    // forge one in another state.
+    await q.query(`create policy jobs_tenant_read on jobs for select to allied_app using (tenant_id = (select allied_current_tenant()))`);
     await q.query(`
-      create policy jobs_tenant on jobs to allied_app
+      create policy jobs_tenant_enqueue on jobs for insert to allied_app
+      with check (tenant_id = (select allied_current_tenant()) and state = 'PENDING' and attempts = 0 and lease_token is null)`);
+    await q.query(`
+      create policy jobs_tenant_complete on jobs for update to allied_app
       using (tenant_id = (select allied_current_tenant()))
-      with check (tenant_id = (select allied_current_tenant()))`);
+      with check (tenant_id = (select allied_current_tenant()) and state = 'DONE')`);
     await q.query(`
       do $$ begin
         execute format('create policy jobs_runner on jobs to %I using (true) with check (true)', current_user);

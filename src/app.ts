@@ -6,7 +6,6 @@ import { createDataSource } from './db/data-source';
 import type { Database } from './db/database';
 import { JobRunner, type JobHandler } from './jobs/runner';
 import { JobQueue } from './jobs/queue';
-import { systemTransact } from './jobs/transact';
 import { Admission } from './limits/admission';
 import type { OperationLimits } from './limits/budget';
 import { CredentialThrottle, MemoryFailureStore, PostgresFailureStore } from './limits/credential-throttle';
@@ -88,7 +87,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
 
     // Each feature that runs later work registers its handlers here, by job kind.
     const handlers: Record<string, JobHandler> = {};
-    const jobs = new JobRunner(dataSource, log, handlers, { transact: systemTransact(runAs) });
+    const jobs = new JobRunner(dataSource, log, handlers, { runAs });
     queue.attach(jobs);
     jobs.start();
     stops.push(() => jobs.stop());

@@ -8,8 +8,8 @@ import { openDatabase } from './db/database';
 import { DEMO_BRANDS, seedDemo } from './demo';
 import { createLogger } from './logger';
 import { buildAlliedSchema } from './resolvers';
-import { createApp } from './app';
-import { serve as listen } from './server';
+import { createApp, type App } from './app';
+import { serve as listen, type RunningServer } from './server';
 import { resolveJwtKeys, signToken, type JwtKeys } from './tenancy/credentials';
 import { isRole, Role } from './tenancy/roles';
 
@@ -153,15 +153,20 @@ async function serve(config: Config): Promise<void> {
     throw error;
   });
   if (database.applied.length > 0) log.info({ migrations: database.applied }, 'migrations applied');
-  const app = await createApp(config, database, log);
-  if (config.demo && config.env !== 'production') await seedDemo(app, log);
-  const server = await listen(app).catch(async (error: unknown) => {
-    await app.stop().catch(() => undefined);
+  let app: App | undefined;
+  let server: RunningServer;
+  try {
+    app = await createApp(config, database, log);
+    if (config.demo && config.env !== 'production') await seedDemo(app, log);
+    server = await listen(app);
+  } catch (error) {
+    // Whatever started is stopped, in order, before the process reports the failure.
+    await app?.stop().catch(() => undefined);
     await database.close().catch(() => undefined);
     lock?.release();
     // Another process may take the port between the check above and listen.
     throw listenProblem(config, error) ?? error;
-  });
+  }
   lock?.record(server.port, config.host);
   log.info({ url: server.url, database: database.kind }, 'listening');
   await printWelcome(config, database.dataSource, server.url);

@@ -150,10 +150,17 @@ export async function serve(app: App): Promise<RunningServer> {
   web.use(notFound);
   web.use(jsonErrors);
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    // Nothing listens: stop what this function started (the caller stops the app).
+    await apollo.stop().catch(() => undefined);
+    ws.stopHeartbeat();
+    throw error;
+  }
   const { port } = httpServer.address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 
@@ -209,27 +216,29 @@ function graphqlOverHttp(app: App, apollo: ApolloServer<RequestContext>, releasi
       if (isRefusal(error)) return sendRefusal(res, error);
       return next(error);
     }
-    let response: HTTPGraphQLResponse;
+    let response: HTTPGraphQLResponse | undefined;
     try {
-      response = await app.runAs(
+      await app.runAs(
         principal,
-        (ctx) => {
+        async (ctx) => {
           // A client that goes away mid-operation: roll back now, store nothing after.
           res.once('close', () => {
             if (!res.writableFinished) releasing.track(ctx.abandon());
           });
-          return apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: apolloRequest(req), context: async () => ctx });
+          response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: apolloRequest(req), context: async () => ctx });
         },
         { requestId, log, limits: app.operationLimits },
       );
     } catch (error) {
+      // Before a response there was nothing to commit: a fault like any other.
+      if (!response) return next(error);
       log.error({ err: error }, 'commit failed');
       res.status(200).json({
         errors: [{ message: 'The operation could not be committed; nothing was saved.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
       });
       return;
     }
-    await sendApolloResponse(res, response);
+    await sendApolloResponse(res, response!);
   };
 }
 

@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import type { RequestContext } from '../tenancy/context';
+import { Principal } from '../tenancy/principal';
+import type { RunAs } from '../tenancy/run-as';
 import { backoffDelay, checkBackoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 
 /** A claimed job, as its handler receives it. */
@@ -16,23 +19,19 @@ export interface RunningJob {
 }
 
 /**
- * Does a job's work with `manager`, the brand's tenant transaction in which
- * the runner also marks the job done: the work and the DONE state commit
- * together or not at all. Throwing fails the attempt (it is retried, or DEAD
- * after the last). Effects outside the database (an email) cannot join the
+ * Does a job's work with `ctx`, a context of the job's brand for Allied
+ * itself (`Principal.system(brand, 'job <kind>')`), whose transaction the
+ * runner also marks the job done in: the work and the DONE state commit
+ * together or not at all, and what the work signals or enqueues goes out
+ * after that commit. Throwing fails the attempt (it is retried, or DEAD after
+ * the last). Effects outside the database (an email) cannot join the
  * transaction; make them idempotent on `job.id`.
  */
-export type JobHandler = (job: RunningJob, manager: EntityManager) => Promise<void>;
-
-/**
- * Opens a tenant transaction for `brandId` (as the application role, RLS
- * in force), runs `work` in it, commits if it returns and rolls back if it
- * throws. `purpose` says what it is for (logs, admission).
- */
-export type Transact = <T>(brandId: string, purpose: string, work: (manager: EntityManager) => Promise<T>) => Promise<T>;
+export type JobHandler = (job: RunningJob, ctx: RequestContext) => Promise<void>;
 
 export interface JobRunnerOptions {
-  transact: Transact;
+  /** Into the job's brand: the application's one way into a tenant. */
+  runAs: RunAs;
   /** Jobs this runner works on at once; each holds one pooled connection while it runs. */
   concurrency?: number;
   /** How often an idle runner looks for due jobs, in ms. */
@@ -69,7 +68,7 @@ const LEASE_EXPIRED = 'The lease expired before the job finished: its worker sto
  * Drains the job table: every instance runs one, and they share the work
  * through `FOR UPDATE SKIP LOCKED`. Claims, retries and dead-lettering are
  * single statements on the owner connection (all brands' jobs); a job's work
- * runs in its brand's tenant transaction through `transact`.
+ * runs in its brand's tenant transaction through `runAs`.
  *
  * Exactly once: the handler's transaction first locks the job row, checking
  * that the lease is still this claim's, and marks it DONE before it commits.
@@ -119,11 +118,6 @@ export class JobRunner {
   /** Looks for due jobs now instead of at the next poll: call it after committing a transaction that enqueued. */
   wake(): void {
     if (this.started && !this.stopping) this.schedule(0);
-  }
-
-  /** Jobs running now. */
-  get busy(): number {
-    return this.inFlight.size;
   }
 
   /**
@@ -229,7 +223,8 @@ export class JobRunner {
     if (this.stopping) return this.release(row, context);
     const started = Date.now();
     try {
-      await this.options.transact(job.brandId, `job ${job.kind}`, async (manager) => {
+      await this.options.runAs(Principal.system(job.brandId, `job ${job.kind}`), async (ctx) => {
+        const manager = await ctx.manager();
         // The row lock makes other workers' claims skip this job for as long
         // as this transaction lives, even past the lease.
         const mine = await manager.query(
@@ -237,7 +232,7 @@ export class JobRunner {
           [row.tenant_id, row.id, row.lease_token],
         );
         if (mine.length === 0) throw new LeaseLost();
-        await this.handlers[job.kind](job, manager);
+        await this.handlers[job.kind](job, ctx);
         await manager.query(
           `update jobs set state = 'DONE', lease_token = null, leased_until = null, finished_at = now(), updated_at = now()
            where tenant_id = $1 and id = $2`,

@@ -75,6 +75,8 @@ export class LiveHub implements LiveSubscriptions {
   private readonly perBrand = new Map<string, number>();
   private readonly stopListening: () => void;
   private readonly refresher: NodeJS.Timeout;
+  /** Reads in flight, which close() waits for. */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(
     /**
@@ -144,7 +146,8 @@ export class LiveHub implements LiveSubscriptions {
     return (await this.asBrand(brandId, (ctx) => this.reads.activeMemberIds(ctx, allianceId))).has(brandId);
   }
 
-  close(): void {
+  /** Stops serving; resolves once no snapshot or settlement read is still running (so its pool may close). */
+  async close(): Promise<void> {
     this.stopListening();
     clearInterval(this.refresher);
     for (const scope of this.scopes.values()) {
@@ -152,6 +155,13 @@ export class LiveHub implements LiveSubscriptions {
       for (const s of [...scope.subscribers]) void s.out.return();
     }
     for (const set of this.settlementWatchers.values()) for (const s of [...set]) void s.out.return();
+    await Promise.all([...this.running]);
+  }
+
+  /** Both report their own failures; this only remembers them until they end. */
+  private track(work: Promise<void>): void {
+    const settled = work.catch(() => undefined).finally(() => this.running.delete(settled));
+    this.running.add(settled);
   }
 
   // --- limits ---------------------------------------------------------------
@@ -190,7 +200,7 @@ export class LiveHub implements LiveSubscriptions {
   private onSignals(signals: Signal[]): void {
     for (const signal of signals) {
       if (signal.kind === 'resync') this.refreshAll(true);
-      else if (signal.kind === 'settlement') void this.deliverSettlement(signal.allianceId, signal.settlementId);
+      else if (signal.kind === 'settlement') this.track(this.deliverSettlement(signal.allianceId, signal.settlementId));
       else {
         const prefix = `${signal.kind}:${signal.id}|`;
         for (const scope of this.scopes.values()) if (scope.key.startsWith(prefix)) this.schedule(scope, false);
@@ -215,7 +225,7 @@ export class LiveHub implements LiveSubscriptions {
     const wait = now ? 0 : Math.max(0, scope.lastStart + this.options.minIntervalMs - Date.now());
     scope.timer = setTimeout(() => {
       scope.timer = null;
-      void this.compute(scope);
+      this.track(this.compute(scope));
     }, wait);
   }
 

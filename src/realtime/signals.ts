@@ -4,8 +4,6 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { CHANNEL, decodeSignals, payloads, type Signal, type SignalBus, type SignalListener } from './signal';
 
-export { decodeSignals, encodeSignal, payloads, type Signal, type SignalBus, type SignalListener } from './signal';
-
 /** One process, one database (the embedded one): signals stay in memory. */
 export class InProcessBus implements SignalBus {
   private readonly emitter = new EventEmitter().setMaxListeners(0);

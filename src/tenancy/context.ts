@@ -34,9 +34,9 @@ export class RequestContext {
    * What changes as the operation runs, in one object: Apollo hands resolvers
    * a shallow copy of the context, and the copy must share it.
    */
-  private readonly state: { tx?: Promise<TenantTransaction>; rollbackWanted: boolean; abandoned: boolean } = {
+  private readonly state: { tx?: Promise<TenantTransaction>; rollbackWanted: boolean; ended: string | null } = {
     rollbackWanted: false,
-    abandoned: false,
+    ended: null,
   };
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
   private readonly afterCommitHooks: (() => void)[] = [];
@@ -156,9 +156,18 @@ export class RequestContext {
    * still tries, so nothing after this point is stored either.
    */
   async abandon(): Promise<void> {
-    this.state.abandoned = true;
     this.state.rollbackWanted = true;
-    await this.finish(false);
+    await this.end(false, 'its caller went away');
+  }
+
+  /**
+   * Finishes the transaction for good: resolvers still running afterwards
+   * (siblings of a field that failed keep going in graphql-js) get an error
+   * instead of opening a transaction nobody would ever end.
+   */
+  async end(succeeded: boolean, why = 'it has ended'): Promise<void> {
+    this.state.ended ??= why;
+    await this.finish(succeeded);
   }
 
   /**
@@ -190,7 +199,7 @@ export class RequestContext {
 
   private transaction(): Promise<TenantTransaction> {
     if (!this.state.tx) {
-      if (this.state.abandoned) return Promise.reject(new AlliedError('INTERNAL_SERVER_ERROR', 'The operation was abandoned: its caller went away.'));
+      if (this.state.ended) return Promise.reject(new AlliedError('INTERNAL_SERVER_ERROR', `The operation's transaction is over: ${this.state.ended}.`));
       const principal = this.caller;
       this.state.tx = TenantTransaction.open(this.dataSource, {
         brandId: principal.brandId,

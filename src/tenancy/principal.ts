@@ -24,10 +24,6 @@ export class Principal {
     return new Principal(`system:${purpose}`, brandId, roles, 'system');
   }
 
-  get isSystem(): boolean {
-    return this.credential === 'system';
-  }
-
   has(role: Role): boolean {
     return this.effective.has(role);
   }

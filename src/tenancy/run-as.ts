@@ -57,16 +57,16 @@ export function tenantEntry(
 /**
  * `runAs` for a context that already exists: a WebSocket operation's, built
  * by graphql-ws before the operation runs. Everything else goes through
- * `runAs`.
+ * `runAs`. Either way the context is finished for good afterwards.
  */
 export async function runIn<T>(ctx: RequestContext, work: () => Promise<T>): Promise<T> {
   let result: T;
   try {
     result = await work();
   } catch (error) {
-    await ctx.finish(false).catch((rollbackError: unknown) => ctx.log.warn({ err: rollbackError }, 'rollback failed'));
+    await ctx.end(false).catch((rollbackError: unknown) => ctx.log.warn({ err: rollbackError }, 'rollback failed'));
     throw error;
   }
-  await ctx.finish(!ctx.wantsRollback);
+  await ctx.end(!ctx.wantsRollback);
   return result;
 }

@@ -1,3 +1,6 @@
+import type { EventInput } from '../../src/schema/event.types';
+import { EventService, type AfterStoreHook, type StoredEvent } from '../../src/services/event.service';
+import { Principal } from '../../src/tenancy/principal';
 import { Role } from '../../src/tenancy/roles';
 import { Q, createAlliance, propose } from '../support/alliances';
 import { codes, TestApp, type TestBrand } from '../support/server';
@@ -194,5 +197,48 @@ describe('recordEvents', () => {
       expect((await app.ok(app.token(a.id, [role]), RECORD, { events: [ev()] })).recordEvents.accepted).toBe(1);
     }
     expect(codes(await app.gql(app.token(a.id, [Role.ANALYST]), RECORD, { events: [ev()] }))).toEqual(['FORBIDDEN']);
+  });
+
+  describe('after-store hooks', () => {
+    /** An EventService like the application's, with `hooks`, recording through runAs as an EDITOR of `a`. */
+    function recorder(hooks: AfterStoreHook[]) {
+      const { services, runAs } = app.server.app;
+      const events = new EventService(services.courses, services.campaigns, hooks);
+      return (input: unknown[]) =>
+        runAs(new Principal('hook-test', a.id, [Role.EDITOR], 'jwt'), (ctx) => events.record(ctx, input as EventInput[]));
+    }
+    const input = (over: Record<string, unknown> = {}) => ({ ...purchase(over), occurredAt: new Date(at) });
+
+    it('see the events stored by the call, in its transaction, and nothing else', async () => {
+      const seen: StoredEvent[][] = [];
+      const record = recorder([
+        async (ctx, stored) => {
+          seen.push([...stored]);
+          // In the same transaction: the rows are already there for the hook.
+          const [{ n }] = await (await ctx.manager()).query(`select count(*)::int as n from events where id = any($1::uuid[])`, [stored.map((e) => e.id)]);
+          expect(n).toBe(stored.length);
+        },
+      ]);
+      const [first, second] = [input(), input()];
+      const result = await record([first, second, { ...input(), amount: { amountMinor: -1, currency: 'USD' } }]);
+      expect(result).toMatchObject({ accepted: 2, duplicates: 0 });
+      expect(seen).toHaveLength(1);
+      expect(seen[0].map((e) => e.key).sort()).toEqual([first.idempotencyKey, second.idempotencyKey].sort());
+      expect(seen[0].every((e) => e.type === 'PURCHASE' && e.course === course && e.amount === 1000)).toBe(true);
+      // A call that stores nothing new (a duplicate) runs no hook.
+      expect(await record([first])).toMatchObject({ accepted: 0, duplicates: 1 });
+      expect(seen).toHaveLength(1);
+    });
+
+    it('roll the whole call back when one throws', async () => {
+      const before = await count(a);
+      const record = recorder([
+        async () => {
+          throw new Error('the ledger is closed');
+        },
+      ]);
+      await expect(record([input(), input()])).rejects.toThrow('the ledger is closed');
+      expect(await count(a)).toBe(before);
+    });
   });
 });

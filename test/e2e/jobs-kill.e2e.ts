@@ -7,7 +7,7 @@ import { openDatabase, type Database } from '../../src/db/database';
 import { JobRunner } from '../../src/jobs/runner';
 import { createLogger } from '../../src/logger';
 import { onPostgres, openTestDatabase } from '../support/database';
-import { createEffectsTable, enqueueFor, jobRow, tenantTransact, waitFor } from '../support/jobs';
+import { createEffectsTable, enqueueFor, jobRow, runAsOn, waitFor } from '../support/jobs';
 
 /**
  * A worker is SIGKILLed while its job's handler has written its effect and
@@ -74,11 +74,11 @@ describe('a job survives its worker being killed mid-run', () => {
       db.dataSource,
       createLogger(process.env.LOG_LEVEL ?? 'silent'),
       {
-        'test.effect': async (running, manager) => {
-          await manager.query(`insert into job_effects (tenant_id, job_id, runner) values ($1, $2, 'survivor')`, [running.brandId, running.id]);
+        'test.effect': async (running, ctx) => {
+          await (await ctx.manager()).query(`insert into job_effects (tenant_id, job_id, runner) values ($1, $2, 'survivor')`, [running.brandId, running.id]);
         },
       },
-      { transact: tenantTransact(db.dataSource), leaseMs: LEASE_MS, pollIntervalMs: 50 },
+      { runAs: runAsOn(db.dataSource), leaseMs: LEASE_MS, pollIntervalMs: 50 },
     );
     runner.start();
     try {

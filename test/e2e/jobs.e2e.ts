@@ -1,13 +1,14 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/db/data-source';
 import { enqueue } from '../../src/jobs/job';
 import { JobQueue } from '../../src/jobs/queue';
 import { JobRunner, type JobHandler, type JobRunnerOptions, type RunningJob } from '../../src/jobs/runner';
 import { createLogger } from '../../src/logger';
+import type { RequestContext } from '../../src/tenancy/context';
 import { Principal } from '../../src/tenancy/principal';
 import { Role } from '../../src/tenancy/roles';
 import { onPostgres } from '../support/database';
-import { asTenant, createEffectsTable, enqueueFor, jobRow, sleep, tenantTransact, waitFor } from '../support/jobs';
+import { asTenant, createEffectsTable, enqueueFor, jobRow, sleep, runAsOn, waitFor } from '../support/jobs';
 import { codes, TestApp, type TestBrand } from '../support/server';
 
 /**
@@ -36,7 +37,7 @@ describe('durable jobs', () => {
 
   /** A started runner, stopped by the test (or afterAll when a test fails). */
   function runner(handlers: Record<string, JobHandler>, options: Partial<JobRunnerOptions> = {}, dataSource: DataSource = app.db.dataSource) {
-    const r = new JobRunner(dataSource, log, handlers, { transact: tenantTransact(dataSource), pollIntervalMs: 20, ...options });
+    const r = new JobRunner(dataSource, log, handlers, { runAs: runAsOn(dataSource), pollIntervalMs: 20, ...options });
     runners.push(r);
     r.start();
     return r;
@@ -44,7 +45,8 @@ describe('durable jobs', () => {
 
   /** A handler that writes one effect row and counts its calls per job. */
   function effect(name = 'runner', calls = new Map<string, number>()): JobHandler & { calls: Map<string, number> } {
-    const handler = async (job: RunningJob, manager: EntityManager) => {
+    const handler = async (job: RunningJob, ctx: RequestContext) => {
+      const manager = await ctx.manager();
       calls.set(job.id, (calls.get(job.id) ?? 0) + 1);
       await manager.query(`insert into job_effects (tenant_id, job_id, runner) values ($1, $2, $3)`, [job.brandId, job.id, name]);
     };
@@ -131,7 +133,8 @@ describe('durable jobs', () => {
 
   it('retries with exponential backoff, rolling back failed attempts, then goes DEAD with the last error', async () => {
     const starts = new Map<string, number[]>();
-    const failUntil = (succeedOn: number): JobHandler => async (job, manager) => {
+    const failUntil = (succeedOn: number): JobHandler => async (job, ctx) => {
+      const manager = await ctx.manager();
       starts.set(job.id, [...(starts.get(job.id) ?? []), Date.now()]);
       await manager.query(`insert into job_effects (tenant_id, job_id, runner) values ($1, $2, 'flaky')`, [job.brandId, job.id]);
       if (job.attempt < succeedOn) throw new Error(`SMTP refused attempt ${job.attempt}`);
@@ -176,8 +179,8 @@ describe('durable jobs', () => {
       const calls = new Map<string, number>();
       const slow = (name: string): JobHandler => {
         const write = effect(name, calls);
-        return async (job, manager) => {
-          await write(job, manager);
+        return async (job, ctx) => {
+          await write(job, ctx);
           await sleep(5);
         };
       };
@@ -290,6 +293,20 @@ describe('durable jobs', () => {
       );
       expect(updated).toEqual([[], 0]);
       expect((await jobRow(app.db.dataSource, theirs.id)).state).toBe('PENDING');
+    });
+
+    it('lets a tenant mark its own job DONE only: never revive, reschedule or forge one', async () => {
+      const [dead] = await app.sql(`select id from jobs where tenant_id = $1 and state = 'DEAD' limit 1`, [a.id]);
+      expect(dead).toBeDefined();
+      await expect(
+        asTenant(app.db.dataSource, a.id, (m) => m.query(`update jobs set state = 'PENDING' where id = $1`, [dead.id])),
+      ).rejects.toThrow(/row-level security/);
+      expect((await jobRow(app.db.dataSource, dead.id)).state).toBe('DEAD');
+      await expect(
+        asTenant(app.db.dataSource, a.id, (m) =>
+          m.query(`insert into jobs (tenant_id, id, kind, max_attempts, state, finished_at) values ($1, gen_random_uuid(), 'test.x', 1, 'DONE', now())`, [a.id]),
+        ),
+      ).rejects.toThrow(/row-level security/);
     });
   });
 });

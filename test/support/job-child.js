@@ -5,7 +5,6 @@
 // stdout and then never returns, so the test can kill it mid-job.
 const { openDatabase } = require('../../dist/src/db/database');
 const { JobRunner } = require('../../dist/src/jobs/runner');
-const { systemTransact } = require('../../dist/src/jobs/transact');
 const { tenantEntry } = require('../../dist/src/tenancy/run-as');
 const { createLogger } = require('../../dist/src/logger');
 
@@ -15,15 +14,15 @@ const { createLogger } = require('../../dist/src/logger');
     { embeddedDir: process.env.JOB_DATA_DIR },
   );
   const handlers = {
-    'test.effect': async (job, manager) => {
-      await manager.query(`insert into job_effects (tenant_id, job_id, runner) values ($1, $2, 'killed')`, [job.brandId, job.id]);
+    'test.effect': async (job, ctx) => {
+      await (await ctx.manager()).query(`insert into job_effects (tenant_id, job_id, runner) values ($1, $2, 'killed')`, [job.brandId, job.id]);
       process.stdout.write(`EFFECT_WRITTEN ${job.id}\n`);
       await new Promise(() => undefined);
     },
   };
   const log = createLogger('warn');
   const runner = new JobRunner(db.dataSource, log, handlers, {
-    transact: systemTransact(tenantEntry(db.dataSource, log).runAs),
+    runAs: tenantEntry(db.dataSource, log).runAs,
     leaseMs: Number(process.env.JOB_LEASE_MS),
     pollIntervalMs: 50,
   });

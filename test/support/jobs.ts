@@ -1,9 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { enqueue, type EnqueueSpec, type Job } from '../../src/jobs/job';
-import type { Transact } from '../../src/jobs/runner';
-import { systemTransact } from '../../src/jobs/transact';
 import { createLogger } from '../../src/logger';
-import { tenantEntry } from '../../src/tenancy/run-as';
+import { Principal } from '../../src/tenancy/principal';
+import { tenantEntry, type RunAs } from '../../src/tenancy/run-as';
 
 /**
  * What test handlers write in their tenant transaction: one row per run
@@ -14,14 +13,14 @@ export async function createEffectsTable(dataSource: DataSource): Promise<void> 
   await dataSource.query(`grant select, insert on job_effects to allied_app`);
 }
 
-/** The runner's seam, as the server fills it: runAs a system principal of the job's brand. */
-export function tenantTransact(dataSource: DataSource): Transact {
-  return systemTransact(tenantEntry(dataSource, createLogger('silent')).runAs);
+/** The runner's way into a brand, as the composition root gives it: the runAs of this database. */
+export function runAsOn(dataSource: DataSource): RunAs {
+  return tenantEntry(dataSource, createLogger('silent')).runAs;
 }
 
 /** Runs `work` in its own committed tenant transaction of `brandId`. */
 export function asTenant<T>(dataSource: DataSource, brandId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  return tenantTransact(dataSource)(brandId, 'test', work);
+  return runAsOn(dataSource)(Principal.system(brandId, 'test'), async (ctx) => work(await ctx.manager()));
 }
 
 /** Enqueues in its own committed tenant transaction of `brandId`. */
