@@ -161,7 +161,14 @@ async function startServer(databaseUrl: string, dataDir: string): Promise<{ chil
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the server.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, bin, 'serve'], {
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL || 'info', PORT: '0', HOST: '127.0.0.1', JWT_SECRET, DATABASE_URL: databaseUrl, ALLIED_DATA_DIR: dataDir, ALLIED_DEMO: 'false' },
+    env: {
+      // One client process stands for 10,000 users on many addresses: the
+      // per-address limits (connections, request rate) would refuse it.
+      ALLIED_MAX_CONNECTIONS_PER_IP: String(subscriptions + 1000),
+      ALLIED_RATE_LIMIT_PER_IP: '1000000',
+      ALLIED_RATE_BURST_PER_IP: '1000000',
+      ...process.env,
+      NODE_ENV: 'production', LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL || 'info', PORT: '0', HOST: '127.0.0.1', JWT_SECRET, DATABASE_URL: databaseUrl, ALLIED_DATA_DIR: dataDir, ALLIED_DEMO: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

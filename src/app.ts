@@ -147,11 +147,20 @@ async function openSignals(config: Config, database: Database, log: Logger): Pro
   return bus;
 }
 
-/** On PostgreSQL, two connections of their own for computing live snapshots; the application's on the embedded database. */
+/**
+ * Connections of the live hub's own pool on PostgreSQL. A snapshot is a
+ * tenant transaction of four round trips (begin, tenant set-up, figures,
+ * commit), each waiting a turn of an event loop that also writes thousands
+ * of WebSocket messages a second; four connections keep 100 changed scopes a
+ * second within the delay target (bench/RESULTS.md, subscriptions).
+ */
+const LIVE_POOL_SIZE = 4;
+
+/** On PostgreSQL, a few connections of their own for computing live snapshots; the application's on the embedded database. */
 async function liveDataSource(config: Config, database: Database): Promise<DataSource> {
   const url = databaseUrl(config, database);
   if (database.kind === 'embedded' || !url) return database.dataSource;
-  const dataSource = createDataSource(url, 2, 'allied-live-metrics');
+  const dataSource = createDataSource(url, LIVE_POOL_SIZE, 'allied-live-metrics');
   await dataSource.initialize();
   // Idle connections the server ends are replaced on next use; never fatal.
   (dataSource.driver as unknown as { master?: { on(event: 'error', fn: () => void): void } }).master?.on('error', () => undefined);
