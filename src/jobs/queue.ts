@@ -15,7 +15,9 @@ export class JobQueue {
     this.wake = () => runner.wake();
   }
 
+  /** Enqueues for the context's brand (FORBIDDEN for a caller without one, such as a platform admin). */
   async enqueue(ctx: RequestContext, spec: EnqueueSpec): Promise<Job> {
+    void ctx.brandId;
     const job = await enqueue(await ctx.manager(), spec);
     ctx.afterCommit(() => this.wake());
     return job;

@@ -101,6 +101,8 @@ describe('durable jobs', () => {
     await r.stop();
     expect(await app.sql(`select idempotency_key from jobs where kind = 'test.queued'`)).toEqual([{ idempotency_key: 'committed' }]);
     expect([...handler.calls.values()]).toEqual([1]);
+    // Jobs belong to a brand: a caller without one is refused, not failed.
+    await expect(runAs(Principal.system(null, 'test'), (ctx) => queue.enqueue(ctx, { kind: 'test.queued' }))).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it('enqueues once per brand, kind and idempotency key', async () => {
