@@ -132,6 +132,13 @@ describe('the import graph of src/', () => {
     expect(offending).toEqual([]);
   });
 
+  it('keeps ml/ below services: it never imports services/, resolvers/ or schema/', () => {
+    const offending = [...modules.values()]
+      .filter((m) => layer(m.file) === 'ml')
+      .flatMap((m) => [...reachable(m.file)].filter((f) => ['services', 'resolvers', 'schema'].includes(layer(f))).map((f) => `${rel(m.file)} → ${rel(f)}`));
+    expect(offending).toEqual([]);
+  });
+
   it('keeps graphql out of services/ (errors are mapped at the edge)', () => {
     const GRAPHQL = ['graphql', 'type-graphql', '@apollo/server', 'graphql-ws', 'graphql-scalars'];
     const offending = [...modules.values()]
