@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { Config } from './config';
+import { StartupError, type Config } from './config';
 import { createDataSource } from './db/data-source';
 import type { Database } from './db/database';
 import { JobRunner, type JobHandler } from './jobs/runner';
@@ -11,6 +11,8 @@ import type { OperationLimits } from './limits/budget';
 import { CredentialThrottle, MemoryFailureStore, PostgresFailureStore } from './limits/credential-throttle';
 import { OperationGuard } from './limits/guard';
 import { MAX_PAGE } from './limits/pages';
+import { ModelLayer } from './ml/layer';
+import { DeviceError } from './ml/runtime/runtime';
 import { LiveHub, type LiveReads } from './realtime/live';
 import type { SignalBus } from './realtime/signal';
 import { InProcessBus, PostgresBus } from './realtime/signals';
@@ -35,6 +37,8 @@ export interface App {
   /** This instance's live subscriptions. */
   readonly live: LiveHub;
   readonly services: Services;
+  /** The model layer: runtime, registry, session cache, trainings, serving. */
+  readonly models: ModelLayer;
   /** The one way into a tenant (src/tenancy/run-as.ts). */
   readonly runAs: RunAs;
   /** A context for work that `runIn` then runs (a WebSocket operation's, built before it runs). */
@@ -62,7 +66,9 @@ export async function createApp(config: Config, database: Database, log: Logger)
     stops.push(() => signals.close());
     const { runAs, newContext } = tenantEntry(dataSource, log, { bus: signals, admission: admission(config, database) });
     const queue = new JobQueue();
-    const services = buildServices({ runAs, jobs: queue });
+    const models = await openModels(config, database, { runAs, jobs: queue, bus: signals, log });
+    stops.push(() => models.close());
+    const services = buildServices({ runAs, jobs: queue, models });
 
     const livePool = await liveDataSource(config, database);
     if (livePool !== dataSource) stops.push(() => livePool.destroy());
@@ -86,7 +92,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
     });
 
     // Each feature that runs later work registers its handlers here, by job kind.
-    const handlers: Record<string, JobHandler> = {};
+    const handlers: Record<string, JobHandler> = { ...models.handlers };
     const jobs = new JobRunner(dataSource, log, handlers, { runAs });
     queue.attach(jobs);
     jobs.start();
@@ -100,6 +106,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
       signals,
       live,
       services,
+      models,
       runAs,
       newContext,
       schema: await buildAlliedSchema(services),
@@ -167,11 +174,33 @@ async function liveDataSource(config: Config, database: Database): Promise<DataS
   return dataSource;
 }
 
+/** The model layer on the configured device; a device that cannot serve stops start-up naming ALLIED_ML_DEVICE. */
+async function openModels(config: Config, database: Database, deps: { runAs: RunAs; jobs: JobQueue; bus: SignalBus; log: Logger }): Promise<ModelLayer> {
+  const { ml } = config;
+  try {
+    return await ModelLayer.open(
+      {
+        device: ml.device,
+        cache: { maxModels: ml.cacheModels, maxBytes: ml.cacheMegabytes * 1024 * 1024 },
+        batching: { windowMs: ml.batchWindowMs, maxBatch: ml.maxBatch },
+        trainingConcurrency: ml.trainingConcurrency,
+        abandonedAfterMs: 60_000,
+        soleInstance: database.kind === 'embedded',
+      },
+      { ...deps, dataSource: database.dataSource },
+    );
+  } catch (error) {
+    if (error instanceof DeviceError) throw new StartupError('ALLIED_ML_DEVICE', error.message);
+    throw error;
+  }
+}
+
 function liveReads(services: Services): LiveReads {
   return {
     snapshot: (ctx, window, allianceId) => services.metrics.liveSnapshot(ctx, window, allianceId),
     activeMemberIds: (ctx, allianceId) => services.alliances.activeMemberIds(ctx, allianceId),
     settlement: (ctx, id) => services.settlements.get(ctx, id),
+    modelVersion: (ctx, id) => services.models.get(ctx, id),
   };
 }
 

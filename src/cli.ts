@@ -12,6 +12,10 @@ import { createApp, type App } from './app';
 import { serve as listen, type RunningServer } from './server';
 import { resolveJwtKeys, signToken, type JwtKeys } from './tenancy/credentials';
 import { isRole, Role } from './tenancy/roles';
+import { Principal } from './tenancy/principal';
+import { AlliedError } from './errors';
+import type { ModelKind } from './entities/enums';
+import type { ModelVersionRow } from './ml/registry/registry';
 
 /** A command's flags: `value` takes the next argument (or `--flag=value`), `switch` takes none. */
 type FlagSpec = Record<string, 'value' | 'switch'>;
@@ -60,6 +64,20 @@ server is running it checks that the server accepts the token.`,
     flags: { '--platform-admin': 'switch', '--brand': 'value', '--roles': 'value', '--ttl': 'value' },
     run: (config, flags) => token(config, flags),
   },
+  train: {
+    usage: `Usage: allied train --brand <slug> [--kind RECOMMENDER]
+
+Trains a new version of one of the brand's models from its recorded events,
+shows the progress, and prints the held-out metrics and whether the version
+was made active (it is when its metric is not worse than the active one's).
+With a server running on this database (ALLIED_DATA_DIR's, or one answering
+on PORT) the server trains it; otherwise this process opens the database and
+trains it itself, in a worker thread.
+  --brand <slug>       the brand whose model is trained
+  --kind <kind>        RECOMMENDER (the default)`,
+    flags: { '--brand': 'value', '--kind': 'value' },
+    run: (config, flags) => train(config, flags),
+  },
   'print-schema': {
     usage: `Usage: allied print-schema
 
@@ -78,6 +96,7 @@ Commands:
   serve          start the API (embedded database unless DATABASE_URL is set)
   migrate        apply pending database migrations and exit
   token          print a signed token (allied token --help)
+  train          train a brand's model and print its metrics (allied train --help)
   print-schema   print the GraphQL schema (SDL)
 
 allied <command> --help describes a command.`;
@@ -229,6 +248,102 @@ async function migrateOnly(config: Config): Promise<void> {
   const database = await openDatabase(config);
   console.log(database.applied.length ? `applied: ${database.applied.join(', ')}` : 'no pending migrations');
   await database.close();
+}
+
+// --- allied train ------------------------------------------------------------
+
+/** What `allied train` shows of a version as it trains. */
+interface TrainingView {
+  id: string;
+  status: string;
+  active: boolean;
+  device: string;
+  progress: number;
+  message: string | null;
+  failure: string | null;
+  metrics: Record<string, unknown> | null;
+  decision: { reason?: string } | null;
+}
+
+const VERSION_FIELDS = 'id status active device progress message failure metrics decision';
+
+async function train(config: Config, opts: Flags): Promise<void> {
+  const slug = opts.get('--brand');
+  if (typeof slug !== 'string') throw new UsageError(`train needs --brand <slug>\n\n${COMMANDS.train.usage}`);
+  const kind = String(opts.get('--kind') ?? 'RECOMMENDER').toUpperCase();
+  if (!['RECOMMENDER', 'CTR', 'NER', 'SEGMENTATION'].includes(kind)) throw new UsageError(`--kind must be RECOMMENDER, CTR, NER or SEGMENTATION, got "${kind}"`);
+  const server = await findServer(config);
+  const final = server ? await trainOnServer(config, server, slug, kind) : await trainHere(config, slug, kind);
+  process.stdout.write('\n');
+  if (final.status !== 'READY') {
+    console.error(`allied: training failed: ${final.failure ?? final.status}`);
+    process.exit(1);
+  }
+  console.log(`model ${final.id} READY on ${final.device}${final.active ? ', now active' : ', not active'}`);
+  if (final.decision?.reason) console.log(final.decision.reason);
+  for (const [name, value] of Object.entries(final.metrics ?? {})) {
+    if (typeof value === 'number') console.log(`  ${name.padEnd(22)} ${Number.isInteger(value) ? value : value.toFixed(4)}`);
+    else if (typeof value === 'string') console.log(`  ${name.padEnd(22)} ${value}`);
+  }
+}
+
+/** Draws the progress bar in place on a terminal, one line per change elsewhere. */
+function showProgress(view: TrainingView, last: { text: string }): void {
+  const width = 30;
+  const done = Math.round(Math.min(1, Math.max(0, view.progress)) * width);
+  const text = `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(view.progress * 100).toFixed(0).padStart(3)}% ${view.message ?? ''}`.slice(0, 110);
+  if (text === last.text) return;
+  last.text = text;
+  if (process.stdout.isTTY) process.stdout.write(`\r${text.padEnd(110)}`);
+  else process.stdout.write(`${text}\n`);
+}
+
+async function untilTrained(read: () => Promise<TrainingView>): Promise<TrainingView> {
+  const last = { text: '' };
+  for (;;) {
+    const view = await read();
+    showProgress(view, last);
+    if (view.status !== 'TRAINING') return view;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function trainOnServer(config: Config, server: FoundServer, slug: string, kind: string): Promise<TrainingView> {
+  const signer = signingKeys(config);
+  await requireAccepted(server, signer, config);
+  const brandId = await brandIdFromServer(server, signer.keys, slug);
+  if (!brandId) throw new UsageError(`no brand with slug "${slug}" on ${server.name}`);
+  const owner = signToken(signer.keys, { sub: `${slug}-cli`, tid: brandId, roles: [Role.ADMIN] }, 3600);
+  console.log(`training on ${server.name}`);
+  const started = await ask(server, owner, `mutation($k: ModelKind!) { trainModel(kind: $k) { ${VERSION_FIELDS} } }`, { k: kind });
+  if (started.errors?.length) throw new StartupError('--kind', started.errors[0].message);
+  const id = (started.data?.trainModel as TrainingView).id;
+  return untilTrained(async () => {
+    const body = await ask(server, owner, `query($k: ModelKind) { models(kind: $k) { ${VERSION_FIELDS} } }`, { k: kind });
+    const version = (body.data?.models as TrainingView[] | undefined)?.find((m) => m.id === id);
+    if (!version) throw new Error(`${server.name} no longer lists model ${id}`);
+    return version;
+  });
+}
+
+async function trainHere(config: Config, slug: string, kind: string): Promise<TrainingView> {
+  const brandId = await brandIdFromDatabase(config, slug);
+  if (!brandId) throw new UsageError(`no brand with slug "${slug}" in ${databaseName(config)}`);
+  const database = await openDatabase(config);
+  const app = await createApp(config, database, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  try {
+    const as = Principal.system(brandId, 'cli train');
+    const view = (v: ModelVersionRow): TrainingView => ({ ...v, decision: v.decision as TrainingView['decision'] });
+    const started = await app.runAs(as, (ctx) => app.services.models.train(ctx, kind as ModelKind)).catch((error: unknown) => {
+      if (error instanceof AlliedError) throw new StartupError('--kind', error.message);
+      throw error;
+    });
+    console.log(`training in this process on ${app.models.provider}`);
+    return await untilTrained(async () => view((await app.runAs(as, (ctx) => app.services.models.get(ctx, started.id)))!));
+  } finally {
+    await app.stop();
+    await database.close();
+  }
 }
 
 // --- allied token ------------------------------------------------------------

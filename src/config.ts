@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ML_DEVICES, type MlDevice } from './ml/runtime/runtime';
 
 /** Every environment variable Allied reads, validated once at start-up. */
 export interface Config {
@@ -62,6 +63,18 @@ export interface Config {
     /** Subscriptions one brand may hold on one server instance. */
     subscriptionsPerBrand: number;
   };
+  ml: {
+    /** Where models run: auto (cuda, then webgpu, then cpu), or one provider, which must work. */
+    device: MlDevice;
+    /** Model sessions held in memory at once, and the megabytes they may take. */
+    cacheModels: number;
+    cacheMegabytes: number;
+    /** Trainings one instance runs at once, each in its own worker thread. */
+    trainingConcurrency: number;
+    /** How long a model call waits for others to join its batch, and the largest batch. */
+    batchWindowMs: number;
+    maxBatch: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -113,6 +126,14 @@ function pem(env: Env, name: string): string | undefined {
   const value = raw.includes('\\n') ? raw.replace(/\\n/g, '\n') : raw;
   if (!value.includes('-----BEGIN')) throw new ConfigError(name, 'expected a PEM-encoded key');
   return value;
+}
+
+function mlDevice(env: Env): MlDevice {
+  const raw = (env.ALLIED_ML_DEVICE || 'auto').toLowerCase();
+  if (!(ML_DEVICES as readonly string[]).includes(raw)) {
+    throw new ConfigError('ALLIED_ML_DEVICE', `expected one of ${ML_DEVICES.join(', ')}, got "${env.ALLIED_ML_DEVICE}"`);
+  }
+  return raw as MlDevice;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -171,6 +192,14 @@ export function loadConfig(env: Env = process.env): Config {
       connectionsPerIp: int(env, 'ALLIED_MAX_CONNECTIONS_PER_IP', 256, 1, 1_000_000),
       subscriptionsPerConnection: int(env, 'ALLIED_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
       subscriptionsPerBrand: int(env, 'ALLIED_MAX_SUBSCRIPTIONS_PER_BRAND', 1000, 1, 1_000_000),
+    },
+    ml: {
+      device: mlDevice(env),
+      cacheModels: int(env, 'ALLIED_ML_CACHE_MODELS', 256, 1, 1_000_000),
+      cacheMegabytes: int(env, 'ALLIED_ML_CACHE_MB', 1024, 1, 1_000_000),
+      trainingConcurrency: int(env, 'ALLIED_ML_TRAINING_CONCURRENCY', 1, 1, 64),
+      batchWindowMs: int(env, 'ALLIED_ML_BATCH_WINDOW_MS', 2, 0, 1000),
+      maxBatch: int(env, 'ALLIED_ML_MAX_BATCH', 256, 1, 65_536),
     },
   };
 }

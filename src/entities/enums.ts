@@ -123,3 +123,22 @@ export enum MetricsBucket {
   DAY = 'DAY',
   WEEK = 'WEEK',
 }
+
+/** What a model does; each brand has at most one active version of each. */
+export enum ModelKind {
+  RECOMMENDER = 'RECOMMENDER',
+  CTR = 'CTR',
+  NER = 'NER',
+  SEGMENTATION = 'SEGMENTATION',
+}
+
+export enum ModelStatus {
+  TRAINING = 'TRAINING',
+  READY = 'READY',
+  FAILED = 'FAILED',
+}
+
+export enum RecommendationScope {
+  OWN = 'OWN',
+  ALLIANCE = 'ALLIANCE',
+}

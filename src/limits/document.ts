@@ -77,6 +77,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Campaign.creatives': 20,
   'Settlement.lines': 30,
   'Query.apiKeys': 50,
+  'Query.models': 200,
   'CampaignMetrics.spend': 5,
   'CampaignMetrics.revenue': 5,
   'MetricsSnapshot.revenue': 5,

@@ -8,6 +8,8 @@ export class Latest<T> implements AsyncIterableIterator<T> {
   private waiting: ((result: IteratorResult<T>) => void) | null = null;
   private waitingReject: ((error: Error) => void) | null = null;
   private done = false;
+  /** Ends once the value held now (if any) has been read. */
+  private ending = false;
 
   constructor(private readonly onClose: () => void) {}
 
@@ -39,6 +41,16 @@ export class Latest<T> implements AsyncIterableIterator<T> {
     }
   }
 
+  /** Ends the stream normally once the latest value has been read: the last value is never lost. */
+  end(): void {
+    if (this.done) return;
+    if (this.waiting) {
+      void this.return();
+      return;
+    }
+    this.ending = true;
+  }
+
   next(): Promise<IteratorResult<T>> {
     if (this.failure) {
       const error = this.failure;
@@ -51,6 +63,7 @@ export class Latest<T> implements AsyncIterableIterator<T> {
       this.value = null;
       return Promise.resolve({ value: v, done: false });
     }
+    if (this.ending) this.finish();
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => {
       this.waiting = resolve;

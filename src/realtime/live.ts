@@ -9,6 +9,7 @@ import { Role } from '../tenancy/roles';
 import type { RunAs } from '../tenancy/run-as';
 import { markShareable } from './fanout';
 import { Latest } from './latest';
+import type { ModelVersionRow } from '../ml/registry/registry';
 import type { Signal, SignalBus } from './signal';
 import type { LiveSubscriptions } from './subscriptions';
 
@@ -18,6 +19,8 @@ export interface LiveReads {
   snapshot(ctx: RequestContext, window: MetricsWindow, allianceId: string | null): Promise<{ active: Set<string>; snapshot: MetricsSnapshot }>;
   activeMemberIds(ctx: RequestContext, allianceId: string): Promise<Set<string>>;
   settlement(ctx: RequestContext, settlementId: string): Promise<SettlementEntity | null>;
+  /** One of the context's brand's model versions, with its training progress; null when it has none of that id. */
+  modelVersion(ctx: RequestContext, versionId: string): Promise<ModelVersionRow | null>;
 }
 
 export interface LiveOptions {
@@ -71,6 +74,7 @@ const figuresOf = ({ at: _at, windowStart: _w, ...figures }: MetricsSnapshot) =>
 export class LiveHub implements LiveSubscriptions {
   private readonly scopes = new Map<string, MetricsScope>();
   private readonly settlementWatchers = new Map<string, Set<Subscriber<SettlementEntity>>>();
+  private readonly modelWatchers = new Map<string, Set<Subscriber<ModelVersionRow>>>();
   private readonly perConnection = new WeakMap<object, number>();
   private readonly perBrand = new Map<string, number>();
   private readonly stopListening: () => void;
@@ -142,6 +146,30 @@ export class LiveHub implements LiveSubscriptions {
     return subscriber.out;
   }
 
+  /**
+   * A model version's training, as the brand sees it: the version at once,
+   * then each time it trains further, until it is READY or FAILED (sent
+   * last, then the stream ends). Another brand's version is NOT_FOUND.
+   */
+  modelTraining(brandId: string, connection: object, versionId: string): AsyncIterableIterator<ModelVersionRow> {
+    this.admit(brandId, connection);
+    const watchers = this.modelWatchers.get(versionId) ?? new Set();
+    this.modelWatchers.set(versionId, watchers);
+    const subscriber: Subscriber<ModelVersionRow> = {
+      brandId,
+      connection,
+      fresh: true,
+      out: new Latest(() => {
+        watchers.delete(subscriber);
+        if (watchers.size === 0) this.modelWatchers.delete(versionId);
+        this.release(brandId, connection);
+      }),
+    };
+    watchers.add(subscriber);
+    this.track(this.deliverModel(versionId));
+    return subscriber.out;
+  }
+
   async isActiveMember(brandId: string, allianceId: string): Promise<boolean> {
     return (await this.asBrand(brandId, (ctx) => this.reads.activeMemberIds(ctx, allianceId))).has(brandId);
   }
@@ -155,6 +183,7 @@ export class LiveHub implements LiveSubscriptions {
       for (const s of [...scope.subscribers]) void s.out.return();
     }
     for (const set of this.settlementWatchers.values()) for (const s of [...set]) void s.out.return();
+    for (const set of this.modelWatchers.values()) for (const s of [...set]) void s.out.return();
     await Promise.all([...this.running]);
   }
 
@@ -199,8 +228,12 @@ export class LiveHub implements LiveSubscriptions {
 
   private onSignals(signals: Signal[]): void {
     for (const signal of signals) {
-      if (signal.kind === 'resync') this.refreshAll(true);
+      if (signal.kind === 'resync') {
+        this.refreshAll(true);
+        for (const versionId of this.modelWatchers.keys()) this.track(this.deliverModel(versionId));
+      }
       else if (signal.kind === 'settlement') this.track(this.deliverSettlement(signal.allianceId, signal.settlementId));
+      else if (signal.kind === 'model') this.track(this.deliverModel(signal.versionId));
       else {
         const prefix = `${signal.kind}:${signal.id}|`;
         for (const scope of this.scopes.values()) if (scope.key.startsWith(prefix)) this.schedule(scope, false);
@@ -303,6 +336,27 @@ export class LiveHub implements LiveSubscriptions {
       this.endOutsiders(watchers, new Set());
     } catch (error) {
       this.log.error({ err: error, allianceId }, 'settlement update failed');
+    }
+  }
+
+  /** Each watching brand reads the version as itself: a brand never sees another's. */
+  private async deliverModel(versionId: string): Promise<void> {
+    const watchers = this.modelWatchers.get(versionId);
+    if (!watchers?.size) return;
+    for (const brandId of new Set([...watchers].map((s) => s.brandId))) {
+      const mine = [...watchers].filter((s) => s.brandId === brandId);
+      try {
+        const version = await this.asBrand(brandId, (ctx) => this.reads.modelVersion(ctx, versionId));
+        for (const s of mine) {
+          if (!version) s.out.fail(new AlliedError('NOT_FOUND', 'Model version not found.'));
+          else {
+            s.out.push(version);
+            if (version.status !== 'TRAINING') s.out.end();
+          }
+        }
+      } catch (error) {
+        this.log.error({ err: error, versionId }, 'model training update failed');
+      }
     }
   }
 

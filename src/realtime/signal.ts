@@ -14,6 +14,8 @@ export type Signal =
   | { kind: 'brand'; id: string }
   | { kind: 'alliance'; id: string }
   | { kind: 'settlement'; allianceId: string; settlementId: string }
+  /** A model version of the brand trained further, finished, failed or was activated. */
+  | { kind: 'model'; brandId: string; versionId: string }
   | { kind: 'resync' };
 
 export type SignalListener = (signals: Signal[]) => void;
@@ -30,7 +32,7 @@ export const CHANNEL = 'allied_signals';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
 const MAX_PAYLOAD = 7900;
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const ENCODED = new RegExp(`^(b|a):(${UUID})$|^s:(${UUID}):(${UUID})$`);
+const ENCODED = new RegExp(`^(b|a):(${UUID})$|^(s|m):(${UUID}):(${UUID})$`);
 
 export function encodeSignal(s: Signal): string | null {
   switch (s.kind) {
@@ -40,6 +42,8 @@ export function encodeSignal(s: Signal): string | null {
       return `a:${s.id}`;
     case 'settlement':
       return `s:${s.allianceId}:${s.settlementId}`;
+    case 'model':
+      return `m:${s.brandId}:${s.versionId}`;
     default:
       return null;
   }
@@ -53,7 +57,8 @@ export function decodeSignals(payload: string): Signal[] {
     if (!m) continue;
     if (m[1] === 'b') signals.push({ kind: 'brand', id: m[2] });
     else if (m[1] === 'a') signals.push({ kind: 'alliance', id: m[2] });
-    else signals.push({ kind: 'settlement', allianceId: m[3], settlementId: m[4] });
+    else if (m[3] === 's') signals.push({ kind: 'settlement', allianceId: m[4], settlementId: m[5] });
+    else signals.push({ kind: 'model', brandId: m[4], versionId: m[5] });
   }
   return signals;
 }

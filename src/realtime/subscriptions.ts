@@ -1,5 +1,6 @@
 import type { SettlementEntity } from '../entities';
 import type { MetricsWindow } from '../entities/enums';
+import type { ModelVersionRow } from '../ml/registry/registry';
 import type { MetricsSnapshot } from '../schema/metrics.types';
 
 /**
@@ -13,4 +14,5 @@ export interface LiveSubscriptions {
   isActiveMember(brandId: string, allianceId: string): Promise<boolean>;
   metrics(brandId: string, connection: object, window: MetricsWindow, allianceId: string | null): AsyncIterableIterator<MetricsSnapshot>;
   settlements(brandId: string, connection: object, allianceId: string): AsyncIterableIterator<SettlementEntity>;
+  modelTraining(brandId: string, connection: object, versionId: string): AsyncIterableIterator<ModelVersionRow>;
 }

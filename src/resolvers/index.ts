@@ -21,12 +21,14 @@ import { applyReadRules } from './read-rules';
 import { LearnerResolver } from './learner.resolver';
 import { LiveResolver } from './live.resolver';
 import { MeResolver } from './me.resolver';
+import { LearnerRecommendationResolver, ModelResolver } from './model.resolver';
 import { SettlementLineResolver, SettlementResolver } from './settlement.resolver';
 import { Agreement, Alliance } from '../schema/alliance.types';
 import { Brand } from '../schema/brand.types';
 import { Campaign, Creative } from '../schema/campaign.types';
 import { Course } from '../schema/course.types';
 import { Learner } from '../schema/learner.types';
+import { ModelVersion } from '../schema/model.types';
 import { Settlement } from '../schema/settlement.types';
 import { DateTimeScalar } from '../schema/scalars';
 
@@ -50,6 +52,8 @@ const RESOLVERS = [
   SettlementLineResolver,
   LiveResolver,
   JobResolver,
+  ModelResolver,
+  LearnerRecommendationResolver,
 ] as const;
 
 let printable: Promise<GraphQLSchema> | undefined;
@@ -78,7 +82,7 @@ function build(services: Services | undefined): Promise<GraphQLSchema> {
       },
     },
     // Types reachable only through the Node interface.
-    orphanedTypes: [Brand, Course, Learner, Alliance, Agreement, Campaign, Creative, Settlement],
+    orphanedTypes: [Brand, Course, Learner, Alliance, Agreement, Campaign, Creative, Settlement, ModelVersion],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     authChecker,
     // Every subscription brings its own source (src/realtime); type-graphql's

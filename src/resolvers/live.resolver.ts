@@ -3,6 +3,8 @@ import type { SettlementEntity } from '../entities';
 import { AlliedError, forbidden } from '../errors';
 import { MetricsSnapshot, MetricsWindow } from '../schema/metrics.types';
 import { Settlement } from '../schema/settlement.types';
+import { TrainingProgress } from '../schema/model.types';
+import type { ModelVersionRow } from '../ml/registry/registry';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import { Role } from '../tenancy/roles';
@@ -52,5 +54,24 @@ export class LiveResolver {
   })
   settlementUpdated(@Root() settlement: SettlementEntity, @Arg('allianceId', () => ID) _allianceId: string): SettlementEntity {
     return settlement;
+  }
+
+  @Authorized(Role.ANALYST)
+  @Subscription(() => TrainingProgress, {
+    description: "A training of the caller's brand: its state at once, then as it progresses; the stream ends after the READY or FAILED version.",
+    subscribe: async ({ args, context }: SubscribeData) => {
+      const { live, brandId } = await admitted(context, null);
+      if (typeof args.id !== 'string' || !isUuid(args.id)) throw new AlliedError('NOT_FOUND', 'Model version not found.');
+      return live.hub.modelTraining(brandId, live.connection, args.id);
+    },
+  })
+  modelTraining(@Root() version: ModelVersionRow, @Arg('id', () => ID) _id: string): TrainingProgress {
+    return {
+      model: version as never,
+      progress: version.progress,
+      epoch: version.epoch,
+      loss: version.loss,
+      message: version.failure ?? version.message,
+    };
   }
 }

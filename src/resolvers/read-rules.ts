@@ -66,6 +66,9 @@ export const READ_RULES: Readonly<Record<string, ReadRule>> = {
   MetricsSnapshot: Role.ANALYST,
   MetricsSeries: Role.ANALYST,
   MetricsPoint: Role.ANALYST,
+  ModelVersion: Role.ANALYST,
+  TrainingProgress: Role.ANALYST,
+  Recommendation: Role.ANALYST,
 };
 
 /**

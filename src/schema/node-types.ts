@@ -1,3 +1,4 @@
+import { ModelVersionRow } from '../ml/registry/registry';
 import { AgreementEntity, AllianceEntity, BrandEntity, CampaignEntity, CourseEntity, CreativeEntity, LearnerEntity, SettlementEntity } from '../entities';
 
 /** The GraphQL type of a Node value, by the entity it was loaded as. */
@@ -9,6 +10,7 @@ export function nodeTypeName(value: unknown): string | undefined {
   if (value instanceof CampaignEntity) return 'Campaign';
   if (value instanceof CreativeEntity) return 'Creative';
   if (value instanceof SettlementEntity) return 'Settlement';
+  if (value instanceof ModelVersionRow) return 'ModelVersion';
   // Only the caller's own brand is ever returned as a Node (other brands are BrandProfiles).
   if (value instanceof BrandEntity) return 'Brand';
   return undefined;

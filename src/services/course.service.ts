@@ -6,25 +6,11 @@ import { CatalogScope } from '../entities/enums';
 import type { CourseFilter, CreateCourseInput, UpdateCourseInput } from '../schema/course.types';
 import type { RequestContext } from '../tenancy/context';
 import type { AllianceService } from './alliance.service';
-import { ownOrJoint } from './visibility';
+import { catalogScope as scopeClause } from './visibility';
 import { isUuid } from '../tenancy/credentials';
 import { containsPattern, emptyPage, newestFirst, paginate, type Page, type PageArgs } from './pagination';
 
 const dedupe = (topics: string[]) => [...new Set(topics.map((t) => t.trim()))];
-
-/**
- * Which courses a brand may read, beyond RLS (two locks): its own; joint
- * courses of alliances it is an ACTIVE member of; PUBLISHED courses of brands
- * it is allied with. The caller's alliances arrive as a parameter (read when
- * the transaction opened), so a brand without alliances gets the plain
- * indexed query on its own rows.
- */
-async function scopeClause(ctx: RequestContext, scope: CatalogScope, params: unknown[]): Promise<string> {
-  if (scope === CatalogScope.OWN) return 'c.tenant_id = $1';
-  const allied = await ownOrJoint(ctx, 'c', params);
-  if (scope === CatalogScope.ALLIANCE) return allied;
-  return `(${allied} or (c.status = 'PUBLISHED' and c.tenant_id in (select allied_partner_brands())))`;
-}
 
 /** Courses: a brand's own catalog, joint courses of its alliances, and its partners' published courses. */
 export class CourseService {

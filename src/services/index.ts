@@ -1,4 +1,5 @@
 import type { JobQueue } from '../jobs/queue';
+import type { ModelLayer } from '../ml/layer';
 import type { RunAs } from '../tenancy/run-as';
 import { AgreementService } from './agreement.service';
 import { AllianceService } from './alliance.service';
@@ -12,8 +13,10 @@ import { IngestService } from './ingest.service';
 import { JobService } from './job.service';
 import { LearnerService } from './learner.service';
 import { MetricsService } from './metrics.service';
+import { ModelService } from './model.service';
 import { NodeService } from './node.service';
 import { PartnerService } from './partner.service';
+import { RecommendationService } from './recommendation.service';
 import { SettlementService } from './settlement.service';
 
 /** What the domain services need from outside the domain. */
@@ -22,6 +25,8 @@ export interface ServiceDependencies {
   runAs: RunAs;
   /** Later work, enqueued in the operation's transaction (src/jobs). */
   jobs: JobQueue;
+  /** The model layer (src/ml): registry, training, serving. */
+  models: ModelLayer;
   /** Run after events are stored, in the same transaction (see EventService). */
   afterStore?: AfterStoreHook[];
 }
@@ -41,12 +46,13 @@ export function buildServices(deps: ServiceDependencies) {
   const campaigns = new CampaignService(alliances, courses);
   const events = new EventService(courses, campaigns, deps.afterStore ?? []);
   const settlements = new SettlementService(alliances, audit, brands);
+  const models = new ModelService(deps.models);
   return {
     brands,
     apiKeys: new ApiKeyService(),
     courses,
     learners,
-    nodes: new NodeService(courses, learners, alliances, agreements, campaigns, settlements),
+    nodes: new NodeService(courses, learners, alliances, agreements, campaigns, settlements, models),
     campaigns,
     events,
     ingest: new IngestService(events, deps.runAs),
@@ -57,6 +63,8 @@ export function buildServices(deps: ServiceDependencies) {
     agreements,
     partners: new PartnerService(),
     settlements,
+    models,
+    recommendations: new RecommendationService(deps.models),
   };
 }
 

@@ -7,6 +7,7 @@ import type { AllianceService } from './alliance.service';
 import type { CampaignService } from './campaign.service';
 import type { CourseService } from './course.service';
 import type { LearnerService } from './learner.service';
+import type { ModelService } from './model.service';
 import type { SettlementService } from './settlement.service';
 
 type Finder = (ctx: RequestContext, id: string) => Promise<object | null>;
@@ -27,6 +28,7 @@ export class NodeService {
     agreements: AgreementService,
     campaigns: CampaignService,
     settlements: SettlementService,
+    models: ModelService,
   ) {
     this.finders = {
       course: (ctx, id) => courses.get(ctx, id),
@@ -36,6 +38,7 @@ export class NodeService {
       campaign: (ctx, id) => campaigns.get(ctx, id),
       creative: (ctx, id) => campaigns.creative(ctx, id),
       settlement: (ctx, id) => settlements.get(ctx, id),
+      model: (ctx, id) => models.get(ctx, id),
     };
   }
 
@@ -51,6 +54,7 @@ export class NodeService {
        union all select 'campaign' from campaigns where id = $2
        union all select 'creative' from creatives where id = $2
        union all select 'settlement' from settlements where id = $2
+       union all select 'model' from model_versions where tenant_id = $1 and id = $2
        limit 1`,
       [ctx.brandId, id],
     );

@@ -1,3 +1,4 @@
+import { CatalogScope } from '../entities/enums';
 import type { RequestContext } from '../tenancy/context';
 
 /**
@@ -11,4 +12,18 @@ export async function ownOrJoint(ctx: RequestContext, alias: string, params: unk
   if (alliances.length === 0) return `${alias}.tenant_id = $1`;
   params.push(alliances);
   return `(${alias}.tenant_id = $1 or ${alias}.alliance_id = any($${params.length}::uuid[]))`;
+}
+
+/**
+ * Which courses a brand may read, beyond RLS (two locks): its own; joint
+ * courses of alliances it is an ACTIVE member of; PUBLISHED courses of brands
+ * it is allied with. The caller's alliances arrive as a parameter (read when
+ * the transaction opened), so a brand without alliances gets the plain
+ * indexed query on its own rows.
+ */
+export async function catalogScope(ctx: RequestContext, scope: CatalogScope, params: unknown[]): Promise<string> {
+  if (scope === CatalogScope.OWN) return 'c.tenant_id = $1';
+  const allied = await ownOrJoint(ctx, 'c', params);
+  if (scope === CatalogScope.ALLIANCE) return allied;
+  return `(${allied} or (c.status = 'PUBLISHED' and c.tenant_id in (select allied_partner_brands())))`;
 }

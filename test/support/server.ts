@@ -36,7 +36,7 @@ export class TestApp {
 
   static async start(overrides: Partial<Record<string, string>> = {}, options: { logger?: Logger } = {}): Promise<TestApp> {
     const db = await openTestDatabase();
-    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PORT: '0', HOST: '127.0.0.1', ...overrides });
+    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PORT: '0', HOST: '127.0.0.1', ALLIED_ML_DEVICE: 'cpu', ...overrides });
     const server = await startServer(config, db, options.logger ?? createLogger(process.env.LOG_LEVEL ?? 'silent'));
     return new TestApp(db, server, config);
   }

@@ -22,12 +22,6 @@ const contractFile = path.resolve(root, '../shared/contract/schema.graphql');
  */
 const NOT_YET_BUILT = new Set<string>(
   [
-    'ModelKind',
-    'ModelStatus',
-    'ModelVersion',
-    'TrainingProgress',
-    'RecommendationScope',
-    'Recommendation',
     'CtrPrediction',
     'DemandType',
     'DemandEntity',
@@ -36,15 +30,10 @@ const NOT_YET_BUILT = new Set<string>(
     'Segment',
     'Segmentation',
     'Creative.predictedCtr',
-    'Query.recommendCourses',
     'Query.predictCtr',
     'Query.extractDemands',
     'Query.demandTrends',
     'Query.segmentation',
-    'Query.models',
-    'Mutation.trainModel',
-    'Mutation.activateModel',
-    'Subscription.modelTraining',
   ],
 );
 

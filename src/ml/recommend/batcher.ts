@@ -1,0 +1,67 @@
+export interface MicroBatcherOptions {
+  /** How long the first item of a batch waits for others, in ms (0: until the current turn of the event loop ends). */
+  windowMs: number;
+  /** Most items in one batch: a full batch runs at once. */
+  maxBatch: number;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Gathers items submitted by concurrent requests into one call of `run`:
+ * the first item opens a window of `windowMs`; the batch runs when the window
+ * closes or it reaches `maxBatch` items, whichever comes first. `run` returns
+ * one output per item, in order; if it throws, every item of the batch fails
+ * with that error.
+ */
+export class MicroBatcher<I, O> {
+  private pending: Pending<I, O>[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly run: (items: I[]) => Promise<O[]>,
+    private readonly options: MicroBatcherOptions,
+  ) {
+    if (!(options.maxBatch >= 1)) throw new RangeError('maxBatch must be at least 1');
+  }
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      if (this.pending.length >= this.options.maxBatch) this.flush();
+      else if (!this.timer) {
+        this.timer = setTimeout(() => this.flush(), this.options.windowMs);
+      }
+    });
+  }
+
+  /** Submits several items of one request together (they share a batch unless it fills). */
+  submitAll(items: I[]): Promise<O[]> {
+    return Promise.all(items.map((item) => this.submit(item)));
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending.splice(0, this.options.maxBatch);
+    if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), this.options.windowMs);
+    if (batch.length === 0) return;
+    this.run(batch.map((p) => p.item)).then(
+      (outputs) => {
+        if (outputs.length !== batch.length) {
+          const error = new Error(`a batch of ${batch.length} got ${outputs.length} results`);
+          for (const p of batch) p.reject(error);
+          return;
+        }
+        batch.forEach((p, i) => p.resolve(outputs[i]));
+      },
+      (error) => {
+        for (const p of batch) p.reject(error);
+      },
+    );
+  }
+}

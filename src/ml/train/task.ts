@@ -1,0 +1,24 @@
+import type { EventColumns } from './dataset';
+import type { TrainProgress } from './progress';
+import type { RecommenderOptions, RecommenderTraining } from './recommender';
+
+/** A training for the TrainerPool; its typed arrays are moved to the worker, not copied. */
+export interface RecommenderTask {
+  kind: 'recommender';
+  events: EventColumns;
+  options?: RecommenderOptions;
+}
+
+export type TrainTask = RecommenderTask;
+
+/** What each kind of task resolves with. */
+export interface TrainResults {
+  recommender: RecommenderTraining;
+}
+
+/** Messages from a training worker to the pool. */
+export type WorkerMessage =
+  | { type: 'started'; threadId: number }
+  | { type: 'progress'; progress: TrainProgress }
+  | { type: 'done'; result: TrainResults[TrainTask['kind']] }
+  | { type: 'error'; name: string; message: string; stack?: string };

@@ -1,0 +1,30 @@
+import { parentPort, threadId } from 'node:worker_threads';
+import { trainRecommender } from './recommender';
+import type { TrainTask, WorkerMessage } from './task';
+
+/**
+ * A training worker: receives one task, posts its progress and its result
+ * (the model's arrays moved, not copied), and ends. Only pure training code
+ * is imported here: no database, no logger, nothing with a connection.
+ */
+
+const port = parentPort;
+if (!port) throw new Error('the training worker must run in a worker thread (TrainerPool starts it)');
+
+port.once('message', (task: TrainTask) => {
+  const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+  post({ type: 'started', threadId });
+  try {
+    if (task.kind !== 'recommender') throw new Error(`unknown training task ${String((task as { kind: unknown }).kind)}`);
+    const result = trainRecommender(task.events, task.options, (progress) => post({ type: 'progress', progress }));
+    const { learnerFactors, itemFactors, itemBias } = result.model;
+    post({ type: 'done', result }, [learnerFactors.buffer, itemFactors.buffer, itemBias.buffer].filter(unique) as ArrayBuffer[]);
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    post({ type: 'error', name: e.name, message: e.message, stack: e.stack });
+  }
+});
+
+function unique<T>(value: T, index: number, all: T[]): boolean {
+  return all.indexOf(value) === index;
+}
