@@ -40,9 +40,6 @@ interface Row {
 
 async function main(): Promise<void> {
   const seed = Number(process.env.BENCH_SEED ?? 1);
-  const out = process.env.BENCH_OUT ?? fs.mkdtempSync(path.join(os.tmpdir(), 'allied-offline-'));
-  fs.mkdirSync(out, { recursive: true });
-
   let t = performance.now();
   const brand = generateBrand({ seed, learners: Number(process.env.BENCH_LEARNERS ?? 2000), courses: Number(process.env.BENCH_COURSES ?? 500) });
   const events = toEventColumns(brand);
@@ -56,6 +53,8 @@ async function main(): Promise<void> {
   const explore = process.env.BENCH_EXPLORE;
   if (explore === 'als' || explore === 'bpr') return grid(explore, split.train, split.test, brand);
 
+  const out = process.env.BENCH_OUT ?? fs.mkdtempSync(path.join(os.tmpdir(), 'allied-offline-'));
+  fs.mkdirSync(out, { recursive: true });
   const rows: Row[] = [];
   const measure = (name: string, scorer: LearnerScorer, trainSeconds: number | null) => {
     const m = rankingMetrics(scorer, split.train, split.test, 10);
@@ -146,8 +145,8 @@ function grid(algorithm: 'als' | 'bpr', train: Interactions, test: HeldOut, bran
   const configs: (AlsOptions | BprOptions)[] = JSON.parse(process.env.BENCH_GRID ?? '[{}]');
   for (const config of configs) {
     const t = performance.now();
-    if ((config as { binary?: boolean }).binary) train = { ...train, weight: new Float32Array(train.weight.length).fill(1) };
-    const model = algorithm === 'als' ? trainAls(train, config as AlsOptions) : trainBpr(train, config as BprOptions);
+    const data = (config as { binary?: boolean }).binary ? { ...train, weight: new Float32Array(train.weight.length).fill(1) } : train;
+    const model = algorithm === 'als' ? trainAls(data, config as AlsOptions) : trainBpr(data, config as BprOptions);
     const seconds = (performance.now() - t) / 1000;
     // "popularityBias": s replaces the item bias by s·log(1 + popularity), to measure whether it helps.
     const bias = (config as { popularityBias?: number }).popularityBias;

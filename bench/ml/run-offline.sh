@@ -34,3 +34,4 @@ require(path.resolve("bench/ml/offline.ts"));
 ' >/dev/null
 
 python3 bench/ml/ease.py "$out"
+echo "(the split and results.json are in $out)" >&2

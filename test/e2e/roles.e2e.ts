@@ -57,6 +57,7 @@ describe('roles on every path', () => {
     nodes.Learner = (await app.sql(`select id from learners where tenant_id = $1`, [a.id]))[0].id;
     const settlement = await app.ok(a.token, `mutation($a: ID!) { runSettlement(input: { allianceId: $a, currency: "USD", periodStart: "2025-01-01T00:00:00Z", periodEnd: "2025-02-01T00:00:00Z" }) { id } }`, { a: allianceId });
     nodes.Settlement = settlement.runSettlement.id;
+    nodes.ModelVersion = (await app.ok(a.token, `mutation { trainModel(kind: RECOMMENDER) { id } }`)).trainModel.id;
   });
   afterAll(() => app.stop());
 
@@ -122,6 +123,8 @@ describe('roles on every path', () => {
     metricsSeries: { query: '{ metricsSeries(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { bucket } }', role: Role.ANALYST },
     apiKeys: { query: '{ apiKeys { id } }', role: Role.ADMIN },
     jobs: { query: '{ jobs { totalCount } }', role: Role.ADMIN },
+    models: { query: '{ models { id status } }', role: Role.ANALYST },
+    recommendCourses: { query: '{ recommendCourses(learnerId: "00000000-0000-4000-8000-000000000000") { score } }', role: Role.ANALYST },
   };
 
   it('every root query field is in the table above', async () => {

@@ -18,6 +18,8 @@ describe('configuration', () => {
     [{ ALLIED_DEMO: 'maybe' }, 'ALLIED_DEMO'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+    [{ ALLIED_ML_DEVICE: 'tpu' }, 'ALLIED_ML_DEVICE'],
+    [{ ALLIED_ML_CACHE_MODELS: '0' }, 'ALLIED_ML_CACHE_MODELS'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}:`));

@@ -136,10 +136,9 @@ export function eventWeights(events: EventColumns, options: WeightOptions & { re
   let reference = options.reference ?? -Infinity;
   if (options.reference === undefined) for (let e = 0; e < n; e++) if (events.time[e] > reference) reference = events.time[e];
   const out = new Float64Array(n);
-  const rate = Math.LN2 / halfLife;
   for (let e = 0; e < n; e++) {
     const w = baseWeight(events.type[e], events.rating[e]);
-    out[e] = w === 0 ? 0 : w * Math.exp(-rate * Math.max(0, reference - events.time[e]));
+    out[e] = w === 0 ? 0 : w * Math.pow(0.5, Math.max(0, reference - events.time[e]) / halfLife);
   }
   return out;
 }

@@ -8,8 +8,16 @@ import type { ProgressCallback, TrainProgress } from './progress';
 export type RecommenderAlgorithm = 'als' | 'bpr';
 
 /**
- * The default algorithm, chosen on the synthetic benchmark (bench/ml/offline.ts,
- * 2,000 learners × 500 courses, ~100k events, held-out NDCG@10): TODO numbers.
+ * The default algorithm, chosen on the synthetic benchmark (bench/ml/offline.ts:
+ * 2,000 learners × 500 courses, ~100k events, held-out NDCG@10 with each
+ * algorithm's tuned defaults). ALS ranks better on every seed measured and
+ * trains in about the same time (~1 s per phase on 2 cores):
+ *
+ *   seed  popularity   ALS     BPR     oracle
+ *   1     0.1007      0.1568  0.1353  0.2095   (the reported seed)
+ *   2     0.0830      0.1419  0.1292  0.1921   (the tuning seed)
+ *   3     0.0873      0.1361  0.1185  0.1913
+ *   4     0.1258      0.1652  0.1537  0.2215
  */
 export const DEFAULT_ALGORITHM: RecommenderAlgorithm = 'als';
 
