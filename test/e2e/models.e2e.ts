@@ -284,7 +284,12 @@ describe('the model layer', () => {
     const published = await app.course(partner, { title: 'Partner python', topics: ['python'] });
     await app.ok(partner.token, `mutation($id: ID!) { updateCourse(id: $id, input: { status: PUBLISHED }) { id } }`, { id: published });
     const draft = await app.course(partner, { title: 'Partner draft', topics: ['python'] });
+    // A brand A is not allied with: its published python course is never A's to show.
+    const stranger = await app.brand('Models Stranger');
+    const strangers = await app.course(stranger, { title: 'Stranger python', topics: ['python'] });
+    await app.ok(stranger.token, `mutation($id: ID!) { updateCourse(id: $id, input: { status: PUBLISHED }) { id } }`, { id: strangers });
     const alliance = await recommend(a, 0, 50, 'ALLIANCE');
+    expect(alliance.map((r: any) => r.course.id)).not.toContain(strangers);
     const partnerRec = alliance.find((r: any) => r.course.id === published);
     expect(partnerRec).toMatchObject({ reason: 'PARTNER' });
     expect(partnerRec.explanation).toContain('python');
