@@ -71,7 +71,7 @@ export interface Config {
     cacheMegabytes: number;
     /** Trainings one instance runs at once, each in its own worker thread. */
     trainingConcurrency: number;
-    /** How long a model call waits for others to join its batch, and the largest batch. */
+    /** How long a model call waits for others to join its batch (0: the rest of the event loop's turn), and the largest batch. */
     batchWindowMs: number;
     maxBatch: number;
   };
@@ -198,7 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
       cacheModels: int(env, 'ALLIED_ML_CACHE_MODELS', 256, 1, 1_000_000),
       cacheMegabytes: int(env, 'ALLIED_ML_CACHE_MB', 1024, 1, 1_000_000),
       trainingConcurrency: int(env, 'ALLIED_ML_TRAINING_CONCURRENCY', 1, 1, 64),
-      batchWindowMs: int(env, 'ALLIED_ML_BATCH_WINDOW_MS', 2, 0, 1000),
+      batchWindowMs: int(env, 'ALLIED_ML_BATCH_WINDOW_MS', 0, 0, 1000),
       maxBatch: int(env, 'ALLIED_ML_MAX_BATCH', 256, 1, 65_536),
     },
   };

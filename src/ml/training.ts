@@ -15,7 +15,7 @@ import type { EnqueueJobs, JobOfBrand, RunInTenant, TenantScope } from './tenant
 export const TRAIN_JOB = 'ml.train';
 
 /** Items a recommender graph returns per learner: enough to fill a page after dropping what the brand cannot show. */
-export const RECOMMENDER_TOP = 256;
+export const RECOMMENDER_TOP = 128;
 
 /** Kinds this build can train; the others are built by later features. */
 const TRAINABLE = new Set<ModelKind>([ModelKind.RECOMMENDER]);

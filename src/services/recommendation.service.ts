@@ -4,7 +4,7 @@ import { COURSE_COLUMNS, courseFromRow } from '../entities/rows';
 import { badInput, notFound } from '../errors';
 import type { ModelLayer } from '../ml/layer';
 import { PopularityIndex, type Popular } from '../ml/recommend/popularity';
-import type { Ranked } from '../ml/recommend/serving';
+import type { Ranked, ServedVersion } from '../ml/recommend/serving';
 import { ModelIntegrityError } from '../ml/registry/registry';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
@@ -27,7 +27,8 @@ interface LearnerView {
   id: string;
   /** Lower-cased interests: stated demands first, then topics of courses they took. */
   interests: string[];
-  bought: Set<string>;
+  /** Courses never to recommend them: bought, enrolled in or completed (viewed ones may come back). */
+  taken: Set<string>;
   /** Courses they interacted with, most weighted first, and whether they bought each. */
   history: { courseId: string; title: string; bought: boolean }[];
 }
@@ -42,7 +43,7 @@ interface Candidate {
 }
 
 /** Model ranks looked at per learner before the catalog check: a few pages' worth. */
-const MODEL_CANDIDATES = 3 * MAX_RECOMMENDATIONS;
+const MODEL_CANDIDATES = 128;
 /** Courses matched by topic per answer, and popular ones. */
 const TOPIC_CANDIDATES = 200;
 
@@ -52,7 +53,7 @@ const TOPIC_CANDIDATES = 200;
  * learner's demands and history where it does not know a course (or the
  * learner), and recency-weighted popularity to fill the rest. Whatever the
  * source, only PUBLISHED courses the brand may show in the scope are
- * returned, and never one the learner bought.
+ * returned, and never one the learner bought, enrolled in or completed.
  */
 export class RecommendationService {
   private readonly popularity = new PopularityIndex();
@@ -87,28 +88,95 @@ export class RecommendationService {
     const learners = await this.learners(ctx, ids);
     if (learners.length === 0) return new Map();
     const [ranked, popular] = await Promise.all([this.modelRanks(ctx, learners), this.popularity.list(ctx)]);
-    const topics = scope === RecommendationScope.ALLIANCE || learners.some((l) => !ranked.get(l.id)) ? await this.topicMatches(ctx, learners, scope) : [];
+    const topics = scope === RecommendationScope.ALLIANCE || learners.some((l) => !ranked.byLearner.get(l.id)) ? await this.topicMatches(ctx, learners, scope) : [];
     const candidates = new Map<string, Candidate[]>();
-    const wanted = new Set<string>();
-    for (const learner of learners) {
-      const list = combine(learner, ranked.get(learner.id) ?? null, popular, topics);
-      candidates.set(learner.id, list);
-      for (const c of list) wanted.add(c.courseId);
-    }
-    const courses = await this.showable(ctx, [...wanted], scope);
+    for (const learner of learners) candidates.set(learner.id, combine(learner, ranked.byLearner.get(learner.id) ?? null, popular, topics, first));
+    const courses = await this.checkInRounds(ctx, learners, candidates, first, scope);
     const out = new Map<string, RecommendationItem[]>();
+    const pending: { learner: LearnerView; item: RecommendationItem; candidate: Candidate }[] = [];
     for (const learner of learners) {
       const items: RecommendationItem[] = [];
       for (const c of candidates.get(learner.id) ?? []) {
         const course = courses.get(c.courseId);
-        if (!course || learner.bought.has(c.courseId)) continue;
+        if (!course || learner.taken.has(c.courseId)) continue;
         const reason = c.reason === 'DEMAND_MATCH' && course.tenantId !== ctx.brandId && course.allianceId === null ? 'PARTNER' : c.reason;
-        items.push({ course, score: round(c.score), reason, explanation: await this.explain(ctx, learner, { ...c, reason }, course) });
+        const item: RecommendationItem = { course, score: round(c.score), reason, explanation: '' };
+        pending.push({ learner, item, candidate: c });
+        items.push(item);
         if (items.length === first) break;
       }
       out.set(learner.id, items);
     }
+    await this.explain(ranked.version, pending);
     return out;
+  }
+
+  /** Writes each item's explanation; collaborative ones name the learner's most similar past course (one model look-up for all). */
+  private async explain(version: ServedVersion | null, pending: { learner: LearnerView; item: RecommendationItem; candidate: Candidate }[]): Promise<void> {
+    const collaborative = pending.filter((p) => p.item.reason === 'COLLABORATIVE');
+    const similar = version && collaborative.length > 0
+      ? await this.models.recommenders
+          .mostSimilar(version, collaborative.map((p) => ({ courseId: p.item.course.id, history: p.learner.history.map((h) => h.courseId) })))
+          .catch(() => collaborative.map(() => null))
+      : [];
+    collaborative.forEach((p, i) => {
+      const hit = similar[i];
+      const took = hit ? p.learner.history.find((h) => h.courseId === hit.courseId) : undefined;
+      p.item.explanation = took?.title
+        ? took.bought
+          ? `bought by learners who also bought ${took.title}`
+          : `chosen by learners who also looked at ${took.title}`
+        : 'chosen by learners whose choices resemble yours';
+    });
+    for (const { item, candidate } of pending) {
+      if (item.reason === 'COLLABORATIVE') continue;
+      const topics = (candidate.matched ?? []).slice(0, 2).join(' and ');
+      item.explanation =
+        item.reason === 'POPULAR'
+          ? candidate.thisWeek
+            ? 'popular in your catalog this week'
+            : 'popular in your catalog'
+          : item.reason === 'PARTNER'
+            ? `from a partner of your brand; matches your interest in ${topics}`
+            : `matches your interest in ${topics}`;
+    }
+  }
+
+  /**
+   * The candidates the brand may show now, checked against the catalog best
+   * first: each round asks, for every learner still short of `first`, about
+   * its next unchecked candidates (twice as many each round), so a request
+   * usually checks a couple of pages' worth instead of every candidate.
+   */
+  private async checkInRounds(
+    ctx: RequestContext,
+    learners: LearnerView[],
+    candidates: Map<string, Candidate[]>,
+    first: number,
+    scope: RecommendationScope,
+  ): Promise<Map<string, CourseEntity>> {
+    const shown = new Map<string, CourseEntity>();
+    const checked = new Set<string>();
+    for (let take = 2 * first + 8; ; take *= 2) {
+      const need = new Set<string>();
+      for (const learner of learners) {
+        let ok = 0;
+        const next: string[] = [];
+        for (const c of candidates.get(learner.id) ?? []) {
+          if (checked.has(c.courseId)) ok += shown.has(c.courseId) ? 1 : 0;
+          else if (next.length < take) next.push(c.courseId);
+          if (ok >= first || next.length >= take) break;
+        }
+        if (ok < first) for (const id of next) need.add(id);
+      }
+      if (need.size === 0) return shown;
+      const found = await this.showable(ctx, [...need], scope);
+      for (const id of need) {
+        checked.add(id);
+        const course = found.get(id);
+        if (course) shown.set(id, course);
+      }
+    }
   }
 
   /** The learners, their stated demands, their history and what they bought. */
@@ -116,12 +184,13 @@ export class RecommendationService {
     const manager = await ctx.manager();
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return [];
-    const rows: { id: string; demands: string[]; course_id: string | null; title: string | null; topics: string[] | null; bought: boolean | null; weight: number | null }[] =
+    const rows: { id: string; demands: string[]; course_id: string | null; title: string | null; topics: string[] | null; bought: boolean | null; taken: boolean | null; weight: number | null }[] =
       await manager.query(
-        `select l.id, l.demands, h.course_id, c.title, c.topics, h.bought, h.weight
+        `select l.id, l.demands, h.course_id, c.title, c.topics, h.bought, h.taken, h.weight
          from learners l
          left join lateral (
            select e.course_id, e.course_tenant_id, bool_or(e.type = 'PURCHASE') as bought,
+                  bool_or(e.type in ('PURCHASE', 'ENROLL', 'COMPLETE')) as taken,
                   sum(case e.type when 'PURCHASE' then 5 when 'COMPLETE' then 4 when 'ENROLL' then 3 else 1 end)::float8 as weight
            from events e
            where e.tenant_id = l.tenant_id and e.learner_id = l.id and e.course_id is not null
@@ -137,12 +206,12 @@ export class RecommendationService {
     for (const row of rows) {
       let learner = byId.get(row.id);
       if (!learner) {
-        learner = { id: row.id, interests: [], bought: new Set(), history: [], topicWeight: new Map() };
+        learner = { id: row.id, interests: [], taken: new Set(), history: [], topicWeight: new Map() };
         for (const d of row.demands ?? []) learner.topicWeight.set(d.toLowerCase().trim(), Number.MAX_SAFE_INTEGER);
         byId.set(row.id, learner);
       }
       if (!row.course_id) continue;
-      if (row.bought) learner.bought.add(row.course_id);
+      if (row.taken) learner.taken.add(row.course_id);
       learner.history.push({ courseId: row.course_id, title: row.title ?? '', bought: !!row.bought });
       for (const t of row.topics ?? []) {
         const topic = t.toLowerCase().trim();
@@ -155,21 +224,19 @@ export class RecommendationService {
     }));
   }
 
-  /** The active model's ranking per learner it knows (one model call for all of them); empty without a model. */
-  private async modelRanks(ctx: RequestContext, learners: LearnerView[]): Promise<Map<string, Ranked[] | null>> {
-    const version = await this.models.activeVersion(ctx, ModelKind.RECOMMENDER);
-    if (!version) return new Map();
+  /** The active model's ranking per learner it knows (one model call for all of them); none without a model. */
+  private async modelRanks(ctx: RequestContext, learners: LearnerView[]): Promise<{ version: ServedVersion | null; byLearner: Map<string, Ranked[] | null> }> {
+    const active = await this.models.activeVersion(ctx, ModelKind.RECOMMENDER);
+    if (!active) return { version: null, byLearner: new Map() };
+    const version = this.models.served(ctx, active);
     try {
-      const ranked = await this.models.recommenders.rank(
-        this.models.served(ctx, version),
-        learners.map((l) => ({ learnerId: l.id, exclude: l.bought })),
-      );
-      return new Map(learners.map((l, i) => [l.id, ranked[i]?.slice(0, MODEL_CANDIDATES) ?? null]));
+      const ranked = await this.models.recommenders.rank(version, learners.map((l) => ({ learnerId: l.id, exclude: l.taken })));
+      return { version, byLearner: new Map(learners.map((l, i) => [l.id, ranked[i]?.slice(0, MODEL_CANDIDATES) ?? null])) };
     } catch (error) {
       if (!(error instanceof ModelIntegrityError)) throw error;
       // A damaged artifact is never served: these learners get the fallback, and the version is dropped from the caches.
-      await this.models.forget(ctx.brandId, version.id);
-      return new Map();
+      await this.models.forget(ctx.brandId, active.id);
+      return { version: null, byLearner: new Map() };
     }
   }
 
@@ -202,22 +269,6 @@ export class RecommendationService {
     );
     return new Map(rows.map((r) => [r.id as string, courseFromRow(r)]));
   }
-
-  private async explain(ctx: RequestContext, learner: LearnerView, c: Candidate, course: CourseEntity): Promise<string> {
-    if (c.reason === 'COLLABORATIVE') {
-      const version = await this.models.activeVersion(ctx, ModelKind.RECOMMENDER);
-      const similar = version
-        ? await this.models.recommenders.mostSimilar(this.models.served(ctx, version), course.id, learner.history.map((h) => h.courseId)).catch(() => null)
-        : null;
-      const took = similar && learner.history.find((h) => h.courseId === similar.courseId);
-      if (took && took.title) return took.bought ? `bought by learners who also bought ${took.title}` : `chosen by learners who also looked at ${took.title}`;
-      return 'chosen by learners whose choices resemble yours';
-    }
-    if (c.reason === 'POPULAR') return c.thisWeek ? 'popular in your catalog this week' : 'popular in your catalog';
-    const topics = (c.matched ?? []).slice(0, 2).join(' and ');
-    if (c.reason === 'PARTNER') return `from a partner of your brand; matches your interest in ${topics}`;
-    return `matches your interest in ${topics}`;
-  }
 }
 
 function checkFirst(first: number): void {
@@ -240,10 +291,11 @@ function combine(
   ranked: Ranked[] | null,
   popular: Popular[],
   topics: { courseId: string; topics: string[] }[],
+  first: number,
 ): Candidate[] {
   const best = new Map<string, Candidate>();
   const offer = (c: Candidate) => {
-    if (learner.bought.has(c.courseId)) return;
+    if (learner.taken.has(c.courseId)) return;
     const had = best.get(c.courseId);
     if (!had || had.score < c.score) best.set(c.courseId, c);
   };
@@ -255,13 +307,21 @@ function combine(
   }
   const interests = new Set(learner.interests);
   if (interests.size > 0) {
+    const modelled = new Set(ranked?.map((r) => r.courseId));
     for (const t of topics) {
-      if (ranked?.some((r) => r.courseId === t.courseId)) continue;
+      if (modelled.has(t.courseId)) continue;
       const matched = t.topics.filter((topic) => interests.has(topic));
       if (matched.length === 0) continue;
       offer({ courseId: t.courseId, score: 0.3 + (0.5 * matched.length) / Math.max(matched.length, Math.min(interests.size, 3)), reason: 'DEMAND_MATCH', matched });
     }
   }
-  for (const p of popular) offer({ courseId: p.courseId, score: 0.3 * p.score, reason: 'POPULAR', thisWeek: p.thisWeek });
+  // Popular courses only fill what the others leave: a few pages' worth is enough.
+  let offered = 0;
+  for (const p of popular) {
+    if (offered >= 3 * first + learner.taken.size) break;
+    if (learner.taken.has(p.courseId)) continue;
+    offer({ courseId: p.courseId, score: 0.3 * p.score, reason: 'POPULAR', thisWeek: p.thisWeek });
+    offered++;
+  }
   return [...best.values()].sort((a, b) => b.score - a.score);
 }

@@ -34,8 +34,9 @@ describe('the model layer', () => {
   let b: TestBrand;
   const courses: string[] = [];
   const learnerIds: string[] = [];
-  /** Per learner index: the course indexes they bought. */
+  /** Per learner index: the course indexes they bought, and all they enrolled in (the bought ones too). */
   const bought = new Map<number, number[]>();
+  const enrolled = new Map<number, number[]>();
   const calls: ModelCall[] = [];
 
   beforeAll(async () => {
@@ -67,6 +68,7 @@ describe('the model layer', () => {
       const picks = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => taste * 12 + ((l * 5 + k * 7) % 12));
       const mine = [...new Set(picks)].slice(0, 6);
       bought.set(l, mine.slice(0, 2));
+      enrolled.set(l, mine);
       mine.forEach((c, k) => {
         const at = (day: number) => new Date(start + (k * 10 + day) * 86_400_000 + l * 60_000).toISOString();
         const base = { learnerExternalId: `learner-${l}`, courseId: courses[c] };
@@ -137,13 +139,14 @@ describe('the model layer', () => {
     expect(version.decision).toMatchObject({ activated: true, metric: 'ndcg10', previous: null });
   });
 
-  it('recommends by the planted taste, with reasons and explanations, never a bought course', async () => {
+  it('recommends by the planted taste, with reasons and explanations, never a course the learner bought or enrolled in', async () => {
     for (const l of [0, 1, 10, 11]) {
       const recs = await recommend(a, l, 5, 'OWN');
       const taste = l % 2;
       const collaborative = recs.filter((r: any) => r.reason === 'COLLABORATIVE');
       expect(collaborative.length).toBeGreaterThan(0);
-      for (const r of recs) expect(bought.get(l)).not.toContain(indexOf(r.course.id));
+      // Never a course they bought, nor one they enrolled in.
+      for (const r of recs) expect(enrolled.get(l)).not.toContain(indexOf(r.course.id));
       // Most of what the model ranks first is of the learner's taste.
       const ofTaste = collaborative.filter((r: any) => Math.floor(indexOf(r.course.id) / 12) === taste).length;
       expect(ofTaste / collaborative.length).toBeGreaterThanOrEqual(0.8);

@@ -68,6 +68,14 @@ describe('the micro-batcher', () => {
     expect(calls).toEqual([[1, 2, 3]]);
   });
 
+  it('with no window, batches what is submitted in the same turn of the event loop', async () => {
+    const calls: number[][] = [];
+    const batcher = new MicroBatcher<number, number>(async (items) => (calls.push(items), items), { windowMs: 0, maxBatch: 100 });
+    await Promise.all([batcher.submit(1), batcher.submit(2)]);
+    await batcher.submit(3);
+    expect(calls).toEqual([[1, 2], [3]]);
+  });
+
   it('runs a full batch at once and splits what is beyond it', async () => {
     const calls: number[][] = [];
     const batcher = new MicroBatcher<number, number>(async (items) => (calls.push(items), items), { windowMs: 10_000, maxBatch: 2 });

@@ -259,6 +259,15 @@ describe('TrainerPool', () => {
     expect(result.metrics).toEqual(local.metrics);
   });
 
+  (process.platform === 'linux' ? it : it.skip)('trains at the lowest priority, leaving the serving thread at its own', async () => {
+    const os = await import('node:os');
+    const before = os.getPriority(0);
+    const priorities: (number | null)[] = [];
+    await pool.run({ kind: 'recommender', events: planted(1, 60, 20) }, { onStart: ({ priority }) => priorities.push(priority) });
+    expect(priorities).toEqual([os.constants.priority.PRIORITY_LOW]);
+    expect(os.getPriority(0)).toBe(before);
+  });
+
   it('runs at most `concurrency` trainings at once, in FIFO order', async () => {
     const log: string[] = [];
     const task = (name: string) =>

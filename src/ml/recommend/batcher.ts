@@ -20,7 +20,7 @@ interface Pending<I, O> {
  */
 export class MicroBatcher<I, O> {
   private pending: Pending<I, O>[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private cancel: (() => void) | null = null;
 
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
@@ -33,9 +33,7 @@ export class MicroBatcher<I, O> {
     return new Promise<O>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
       if (this.pending.length >= this.options.maxBatch) this.flush();
-      else if (!this.timer) {
-        this.timer = setTimeout(() => this.flush(), this.options.windowMs);
-      }
+      else if (!this.cancel) this.schedule();
     });
   }
 
@@ -44,11 +42,22 @@ export class MicroBatcher<I, O> {
     return Promise.all(items.map((item) => this.submit(item)));
   }
 
+  /** A window of `windowMs`, or with 0 the rest of this turn of the event loop (what is submitted in it joins). */
+  private schedule(): void {
+    if (this.options.windowMs === 0) {
+      const immediate = setImmediate(() => this.flush());
+      this.cancel = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(() => this.flush(), this.options.windowMs);
+      this.cancel = () => clearTimeout(timer);
+    }
+  }
+
   private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancel?.();
+    this.cancel = null;
     const batch = this.pending.splice(0, this.options.maxBatch);
-    if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), this.options.windowMs);
+    if (this.pending.length > 0) this.schedule();
     if (batch.length === 0) return;
     this.run(batch.map((p) => p.item)).then(
       (outputs) => {

@@ -54,6 +54,13 @@ export interface ServedVersion {
 const EXCLUDED = -1e9;
 
 /**
+ * What an ONNX Runtime session costs beyond its weights: measured as resident
+ * memory per model with 1,000 small models loaded (bench/RESULTS.md, model
+ * layer: 264 KiB of RSS a model against 80 KiB of artifact and maps).
+ */
+export const SESSION_OVERHEAD_BYTES = 192 * 1024;
+
+/**
  * Serves recommenders: a version's session is loaded once into the shared
  * cache; concurrent requests for the same version are gathered by a
  * micro-batcher into one model call (a batch of learner rows and their
@@ -93,22 +100,28 @@ export class RecommenderServing {
   }
 
   /**
-   * Of `history`, the course most like `courseId` by the model's item
-   * factors (cosine), for an explanation; null when the model knows neither.
+   * For each pair, the course of `history` most like `courseId` by the
+   * model's item factors (cosine), for an explanation; null where the model
+   * knows neither. One look-up of the loaded model for all pairs.
    */
-  async mostSimilar(version: ServedVersion, courseId: string, history: readonly string[]): Promise<{ courseId: string; similarity: number } | null> {
-    return this.withIndex(version, async (_model, index) => {
-      const target = index.itemRow.get(courseId);
-      if (target === undefined) return null;
-      let best: { courseId: string; similarity: number } | null = null;
-      for (const id of history) {
-        const row = index.itemRow.get(id);
-        if (row === undefined || row === target) continue;
-        const similarity = cosine(index.itemFactors, index.factors, target, row);
-        if (!best || similarity > best.similarity) best = { courseId: id, similarity };
-      }
-      return best;
-    });
+  async mostSimilar(
+    version: ServedVersion,
+    pairs: readonly { courseId: string; history: readonly string[] }[],
+  ): Promise<({ courseId: string; similarity: number } | null)[]> {
+    return this.withIndex(version, async (_model, index) =>
+      pairs.map(({ courseId, history }) => {
+        const target = index.itemRow.get(courseId);
+        if (target === undefined) return null;
+        let best: { courseId: string; similarity: number } | null = null;
+        for (const id of history) {
+          const row = index.itemRow.get(id);
+          if (row === undefined || row === target) continue;
+          const similarity = cosine(index.itemFactors, index.factors, target, row);
+          if (!best || similarity > best.similarity) best = { courseId: id, similarity };
+        }
+        return best;
+      }),
+    );
   }
 
   private withIndex<T>(version: ServedVersion, work: (model: LoadedModel<RecommenderIndex>, index: RecommenderIndex) => Promise<T>): Promise<T> {
@@ -129,8 +142,13 @@ export class RecommenderServing {
       factors: meta.factors,
       itemFactors,
     };
-    // The session holds the weights; the id maps are about 100 bytes an id.
-    return { session, meta: index, bytes: artifact.bytes.byteLength + (meta.learners.length + meta.items.length) * 100 + raw.byteLength };
+    // Counted as what it holds: ONNX Runtime's session (its own overhead plus
+    // the weights), the id maps (about 100 bytes an id) and the item factors.
+    return {
+      session,
+      meta: index,
+      bytes: SESSION_OVERHEAD_BYTES + artifact.bytes.byteLength + (meta.learners.length + meta.items.length) * 100 + raw.byteLength,
+    };
   }
 
   private batcher(versionId: string, model: LoadedModel<RecommenderIndex>): MicroBatcher<Row, Ranked[]> {

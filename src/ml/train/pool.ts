@@ -13,7 +13,8 @@ export interface RunOptions {
   /** Called on the calling thread once per epoch or iteration. */
   onProgress?: (progress: TrainProgress) => void;
   /** Called when the task leaves the queue and its worker starts training, with the worker's thread id. */
-  onStart?: (info: { threadId: number }) => void;
+  /** The worker's thread, and the nice value it trains at (null where it could not be lowered). */
+  onStart?: (info: { threadId: number; priority: number | null }) => void;
   /** Aborting stops the worker at once and rejects with an AbortError. */
   signal?: AbortSignal;
 }
@@ -133,7 +134,7 @@ export class TrainerPool {
       if (job.settled) return;
       switch (message.type) {
         case 'started':
-          this.callBack(job, () => job.options.onStart?.({ threadId: message.threadId }));
+          this.callBack(job, () => job.options.onStart?.({ threadId: message.threadId, priority: message.priority }));
           break;
         case 'progress':
           this.callBack(job, () => job.options.onProgress?.(message.progress));

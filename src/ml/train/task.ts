@@ -18,7 +18,7 @@ export interface TrainResults {
 
 /** Messages from a training worker to the pool. */
 export type WorkerMessage =
-  | { type: 'started'; threadId: number }
+  | { type: 'started'; threadId: number; priority: number | null }
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'done'; result: TrainResults[TrainTask['kind']] }
   | { type: 'error'; name: string; message: string; stack?: string };

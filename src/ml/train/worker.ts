@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { parentPort, threadId } from 'node:worker_threads';
 import { trainRecommender } from './recommender';
 import type { TrainTask, WorkerMessage } from './task';
@@ -11,9 +12,26 @@ import type { TrainTask, WorkerMessage } from './task';
 const port = parentPort;
 if (!port) throw new Error('the training worker must run in a worker thread (TrainerPool starts it)');
 
+/**
+ * Training yields the processor to requests: on Linux a thread's nice value
+ * is its own, and setpriority on "this process" from a thread sets only that
+ * thread's. Elsewhere it may lower the whole process, so it is done on Linux
+ * only. Returns the priority the worker trains at.
+ */
+function yieldToRequests(): number | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    os.setPriority(0, os.constants.priority.PRIORITY_LOW);
+    return os.getPriority(0);
+  } catch {
+    return null; // not permitted: train at the normal priority
+  }
+}
+const priority = yieldToRequests();
+
 port.once('message', (task: TrainTask) => {
   const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-  post({ type: 'started', threadId });
+  post({ type: 'started', threadId, priority });
   try {
     if (task.kind !== 'recommender') throw new Error(`unknown training task ${String((task as { kind: unknown }).kind)}`);
     const result = trainRecommender(task.events, task.options, (progress) => post({ type: 'progress', progress }));
