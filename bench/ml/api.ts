@@ -16,7 +16,7 @@
  *    on all held-out learners, and, when python3 with numpy is there, EASE
  *    and item-kNN (bench/ml/ease.py) on the same split;
  * 4. asks `recommendCourses(first: 10, scope: OWN)` for a sample of held-out
- *    learners and scores the answers. The API excludes only bought courses,
+ *    learners and scores the answers. The API excludes only bought, enrolled and completed courses,
  *    and the served model is trained on every event, the held-out ones
  *    included, so on this brand the figure is not a held-out one. A second
  *    brand gets only the events before the cutoff (as if it were the
@@ -449,12 +449,12 @@ async function main(): Promise<void> {
       {
         name: 'API, trained on every event',
         ...apiAll,
-        note: 'recommendCourses(first: 10, scope: OWN) on the main brand: excludes only bought courses, and the served model was trained on the held-out events too (not a held-out figure)',
+        note: 'recommendCourses(first: 10, scope: OWN) on the main brand: excludes only the courses the learner bought, enrolled in or completed, and the served model was trained on the held-out events too (not a held-out figure)',
       },
       {
         name: 'API, trained on the train part',
         ...apiB,
-        note: 'the same question on the second brand, which has only the events before the cutoff: held out, but the API excludes only bought courses, so courses the learner already met (never held out) take places',
+        note: 'the same question on the second brand, which has only the events before the cutoff: held out, but the API excludes only bought, enrolled and completed courses, so courses the learner only looked at (never held out) take places',
       },
       {
         name: 'API, trained on the train part, train courses dropped',

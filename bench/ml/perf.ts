@@ -1014,7 +1014,7 @@ function catalogCause(p: PerfResults, idle: CatalogWindow[], busy: CatalogWindow
     `(this process: ${f1(m(idle, (w) => w.processCpu))} s and ${f1(m(busy, (w) => w.processCpu))} s of CPU a window). A training computes on one worker thread for its whole run ` +
     `(TRAINING ${(100 * m(busy, (w) => w.coverage)).toFixed(0)}% of those windows); with ${(100 * (1 - m(idle, (w) => w.machineBusy))).toFixed(0)}% of ${os.cpus().length} cores idle before, ` +
     "most of that thread's core came out of the server's event loop, PostgreSQL and autocannon. " +
-    'With a core to spare for the training this competition goes; on this machine the training would have to yield (a lower scheduling priority for its thread, or a separate process).'
+    'The worker thread trains at nice 19 (since commit f7c8432), so the event loop and PostgreSQL win the processor when both want it; what the training still takes is what would otherwise be idle, plus the memory bandwidth and caches it shares with them.'
   );
 }
 
@@ -1027,7 +1027,7 @@ function recommendCause(p: PerfResults): string {
     `One request at a time takes p50 ${f2(r.single.p50)} ms, p99 ${f2(r.single.p99)} ms over HTTP (${r.single.p99 <= 10 ? 'within' : 'beyond'} the target): ` +
     `its ${f1(r.single.sqlStatements)} SQL statements (open, settings, the learner's history, the catalog check, commit) keep the connection busy ${f2(r.single.sqlMs)} ms and this process spends ${f2(r.single.cpuMs)} ms of CPU on it; ` +
     `the service call alone (in-process, no HTTP or GraphQL) p50 ${f2(r.serviceSingle.p50)} ms; ` +
-    `the model call is ${r.modelAlone.rank.p50.toFixed(2)} ms of which ${r.modelAlone.session.p50.toFixed(3)} ms is ONNX Runtime and the rest mostly the 2 ms micro-batch window (ALLIED_ML_BATCH_WINDOW_MS), ` +
+    `the model call is ${r.modelAlone.rank.p50.toFixed(2)} ms of which ${r.modelAlone.session.p50.toFixed(3)} ms is ONNX Runtime and the rest the micro-batch's wait for the end of the event loop's turn (ALLIED_ML_BATCH_WINDOW_MS), ` +
     `which a lone request waits out. Under ${p.connections} callers the model call's p99 rises to ${r.service.modelP99.toFixed(2)} ms (its time includes waiting for the busy event loop).`
   );
 }
