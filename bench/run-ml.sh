@@ -14,11 +14,9 @@ cd "$(dirname "$0")/.."
 source scripts/pg-cluster.sh
 pg_cluster_install
 
-if ! python3 -c 'import numpy' 2>/dev/null; then
-  echo "== installing python3-numpy (for bench/ml/ease.py; never a dependency of Allied)"
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-numpy >/dev/null || true
-  else sudo apt-get update -qq && sudo apt-get install -y -qq python3-numpy >/dev/null || true; fi
-fi
+# numpy for bench/ml/ease.py (never a dependency of Allied): the first python3 that has it.
+source bench/ml/common.sh
+export BENCH_PYTHON="$(python_with numpy python3-numpy)"
 
 echo "== building"
 # Another change in progress elsewhere in the tree may not type-check; the

@@ -573,9 +573,10 @@ function runEase(out: string, columns: EventColumns, split: Split): { ran: boole
   const inner = splitByTime(before(columns, split.cutoff));
   writePairs(path.join(dir, 'inner-train.csv'), inner.train);
   writeHeldOut(path.join(dir, 'inner-test.csv'), inner.test);
-  const run = spawnSync('python3', [script, dir], { encoding: 'utf8', timeout: 180_000 });
+  const python = process.env.BENCH_PYTHON || 'python3';
+  const run = spawnSync(python, [script, dir], { encoding: 'utf8', timeout: 180_000 });
   if (run.error || run.status !== 0) {
-    return { ran: false, note: `python3 bench/ml/ease.py failed: ${String(run.error ?? run.stderr).trim().split('\n').slice(-3).join(' ')}`, rows: [] };
+    return { ran: false, note: `${python} bench/ml/ease.py failed: ${String(run.error ?? run.stderr).trim().split('\n').slice(-3).join(' ')}`, rows: [] };
   }
   const rows: QualityRow[] = [];
   for (const line of run.stdout.split('\n')) {

@@ -10,34 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-python=python3
-if ! python3 -c 'import sklearn' 2>/dev/null; then
-  if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
-    echo "== installing python3-sklearn" >&2
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-sklearn >/dev/null
-    else sudo apt-get update -qq && sudo apt-get install -y -qq python3-sklearn >/dev/null; fi
-  fi
-  python=/usr/bin/python3
-fi
+source bench/ml/common.sh
+python="$(python_with 'sklearn' python3-sklearn)"
 
 out="${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/allied-segments-XXXXXX")}"
 export BENCH_OUT="$out"
 
-# Runs the TypeScript sources directly through the project's typescript
-# package, as bench/ml/run-offline.sh does: no build needed.
-node -e '
-const fs = require("node:fs");
-const path = require("node:path");
-const ts = require("typescript");
-require.extensions[".ts"] = function (module, filename) {
-  const { outputText } = ts.transpileModule(fs.readFileSync(filename, "utf8"), {
-    fileName: filename,
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  });
-  module._compile(outputText, filename);
-};
-require(path.resolve("bench/ml/segments-offline.ts"));
-' >/dev/null
+run_ts bench/ml/segments-offline.ts >/dev/null
 
 "$python" bench/ml/segments_sklearn.py "$out"
 echo "(the features, assignments and results.json are in $out)" >&2

@@ -228,6 +228,11 @@ function transferable(task: TrainTask): { message: TrainTask; transfer: ArrayBuf
     transfer.add(owned.buffer as ArrayBuffer);
     return owned;
   };
+  if (task.kind === 'ctr') {
+    const x = task.examples;
+    const examples = { F: x.F, buckets: x.buckets, indices: own(x.indices), labels: own(x.labels), time: own(x.time) };
+    return { message: { ...task, examples }, transfer: [...transfer] };
+  }
   const e = task.events;
   const events = {
     learners: e.learners,

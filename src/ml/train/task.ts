@@ -1,3 +1,4 @@
+import type { CtrExamples, CtrOptions, CtrTraining } from '../ctr/train';
 import type { EventColumns } from './dataset';
 import type { TrainProgress } from './progress';
 import type { RecommenderOptions, RecommenderTraining } from './recommender';
@@ -9,11 +10,19 @@ export interface RecommenderTask {
   options?: RecommenderOptions;
 }
 
-export type TrainTask = RecommenderTask;
+/** A CTR training (src/ml/ctr/train.ts); its typed arrays are moved to the worker, not copied. */
+export interface CtrTask {
+  kind: 'ctr';
+  examples: CtrExamples;
+  options?: CtrOptions;
+}
+
+export type TrainTask = RecommenderTask | CtrTask;
 
 /** What each kind of task resolves with. */
 export interface TrainResults {
   recommender: RecommenderTraining;
+  ctr: CtrTraining;
 }
 
 /** Messages from a training worker to the pool. */

@@ -1,6 +1,8 @@
 import os from 'node:os';
 import { parentPort, threadId } from 'node:worker_threads';
+import { trainCtr } from '../ctr/train';
 import { trainRecommender } from './recommender';
+import type { TrainProgress } from './progress';
 import type { TrainTask, WorkerMessage } from './task';
 
 /**
@@ -33,10 +35,17 @@ port.once('message', (task: TrainTask) => {
   const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   post({ type: 'started', threadId, priority });
   try {
-    if (task.kind !== 'recommender') throw new Error(`unknown training task ${String((task as { kind: unknown }).kind)}`);
-    const result = trainRecommender(task.events, task.options, (progress) => post({ type: 'progress', progress }));
-    const { learnerFactors, itemFactors, itemBias } = result.model;
-    post({ type: 'done', result }, [learnerFactors.buffer, itemFactors.buffer, itemBias.buffer].filter(unique) as ArrayBuffer[]);
+    const onProgress = (progress: TrainProgress) => post({ type: 'progress', progress });
+    if (task.kind === 'recommender') {
+      const result = trainRecommender(task.events, task.options, onProgress);
+      const { learnerFactors, itemFactors, itemBias } = result.model;
+      post({ type: 'done', result }, [learnerFactors.buffer, itemFactors.buffer, itemBias.buffer].filter(unique) as ArrayBuffer[]);
+    } else if (task.kind === 'ctr') {
+      const result = trainCtr(task.examples, task.options, onProgress);
+      post({ type: 'done', result }, [result.model.w.buffer, result.model.v.buffer, result.baseline.w.buffer].filter(unique) as ArrayBuffer[]);
+    } else {
+      throw new Error(`unknown training task ${String((task as { kind: unknown }).kind)}`);
+    }
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
     post({ type: 'error', name: e.name, message: e.message, stack: e.stack });
