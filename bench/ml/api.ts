@@ -50,6 +50,7 @@ import { startServer, type RunningServer } from '../../src/server';
 import { resolveJwtKeys, signToken, type JwtKeys } from '../../src/tenancy/credentials';
 import { Role } from '../../src/tenancy/roles';
 import { graphql, machine, nonNegativeInt, now, positiveInt, throwawayDatabase } from '../support';
+import { subset, writeHeldOut, writePairs } from './split-files';
 import { generateBrand, toEventColumns, type SyntheticBrand, type SyntheticEvent } from './synthetic';
 
 const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
@@ -570,7 +571,7 @@ function runEase(out: string, columns: EventColumns, split: Split): { ran: boole
   fs.mkdirSync(dir, { recursive: true });
   writePairs(path.join(dir, 'train.csv'), split.train);
   writeHeldOut(path.join(dir, 'test.csv'), split.test);
-  const inner = splitByTime(before(columns, split.cutoff));
+  const inner = splitByTime(subset(columns, (e) => columns.time[e] < split.cutoff));
   writePairs(path.join(dir, 'inner-train.csv'), inner.train);
   writeHeldOut(path.join(dir, 'inner-test.csv'), inner.test);
   const python = process.env.BENCH_PYTHON || 'python3';
@@ -590,28 +591,6 @@ function runEase(out: string, columns: EventColumns, split: Split): { ran: boole
   return { ran: true, note: 'bench/ml/ease.py', rows, log: run.stderr.trim() };
 }
 
-function before(events: EventColumns, cutoff: number): EventColumns {
-  const index: number[] = [];
-  for (let e = 0; e < events.learner.length; e++) if (events.time[e] < cutoff) index.push(e);
-  const pick = <T extends Int32Array | Uint8Array | Float64Array>(column: T): T => {
-    const out = new (column.constructor as new (n: number) => T)(index.length);
-    index.forEach((e, k) => (out[k] = column[e]));
-    return out;
-  };
-  return { learners: events.learners, items: events.items, learner: pick(events.learner), item: pick(events.item), type: pick(events.type), rating: pick(events.rating), time: pick(events.time) };
-}
-
-function writePairs(file: string, data: Interactions): void {
-  const lines = [`# learners=${data.learners} items=${data.items}`, 'learner,item,weight'];
-  for (let p = 0; p < data.learner.length; p++) lines.push(`${data.learner[p]},${data.item[p]},${data.weight[p]}`);
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-}
-
-function writeHeldOut(file: string, test: HeldOut): void {
-  const lines = [`# learners=${test.learners} items=${test.items}`, 'learner,item'];
-  for (let l = 0; l < test.learners; l++) for (let p = test.offsets[l]; p < test.offsets[l + 1]; p++) lines.push(`${l},${test.item[p]}`);
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-}
 
 const fmt = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : String(v));
 
