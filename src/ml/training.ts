@@ -73,11 +73,6 @@ export class TrainingRuns {
     ctx.afterCommit(() => this.run(job.brandId, versionId));
   };
 
-  /** Trainings running or waiting for a worker on this instance. */
-  get running(): number {
-    return this.runs.size;
-  }
-
   /** Stops every training of this instance; each is marked FAILED with the reason. */
   async close(): Promise<void> {
     for (const run of this.runs.values()) run.abort.abort(new Error('The server stopped before the training finished. Train again.'));

@@ -85,7 +85,7 @@ export function trainRecommender(events: EventColumns, options: RecommenderOptio
     algorithm === 'als'
       ? { algorithm, holdoutFraction, halfLifeDays, als: { ...ALS_DEFAULTS, ...options.als } }
       : { algorithm, holdoutFraction, halfLifeDays, bpr: { ...BPR_DEFAULTS, ...options.bpr } };
-  const fit = (data: Interactions, report?: ProgressCallback) => (hyper.als ? trainAls(data, hyper.als, report) : trainBpr(data, hyper.bpr, report));
+  const trainOn = (data: Interactions, report?: ProgressCallback) => (hyper.als ? trainAls(data, hyper.als, report) : trainBpr(data, hyper.bpr, report));
   const phase = (from: number, to: number, name: string): ProgressCallback | undefined =>
     onProgress && ((p: TrainProgress) => onProgress({ ...p, fraction: from + (to - from) * p.fraction, message: `${name}: ${p.message}` }));
 
@@ -106,7 +106,7 @@ export function trainRecommender(events: EventColumns, options: RecommenderOptio
       note: 'Too little data for a held-out measurement: no learner with interactions before the cutoff met a new course after it. The model is trained on all events.',
     };
   } else {
-    const heldOutModel = fit(split.train, phase(0, 0.5, 'held-out run'));
+    const heldOutModel = trainOn(split.train, phase(0, 0.5, 'held-out run'));
     const quality = rankingMetrics(factorScorer(heldOutModel), split.train, split.test, 10);
     const popularity = rankingMetrics(constantScorer(popularityScores(split.train)), split.train, split.test, 10);
     metrics = {
@@ -121,6 +121,6 @@ export function trainRecommender(events: EventColumns, options: RecommenderOptio
       cutoff: new Date(split.cutoff).toISOString(),
     };
   }
-  const model = fit(aggregate(events, { halfLifeDays }), testLearners === 0 ? phase(0, 1, 'final run') : phase(0.5, 1, 'final run'));
+  const model = trainOn(aggregate(events, { halfLifeDays }), testLearners === 0 ? phase(0, 1, 'final run') : phase(0.5, 1, 'final run'));
   return { model, metrics, hyper };
 }
