@@ -68,7 +68,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
     const queue = new JobQueue();
     const models = await openModels(config, database, { runAs, jobs: queue, bus: signals, log });
     stops.push(() => models.close());
-    const services = buildServices({ runAs, jobs: queue, models });
+    const services = buildServices({ runAs, jobs: queue, models, ctrExplorationShare: config.ml.ctrExplorationPercent / 100 });
 
     const livePool = await liveDataSource(config, database);
     if (livePool !== dataSource) stops.push(() => livePool.destroy());
@@ -186,6 +186,7 @@ async function openModels(config: Config, database: Database, deps: { runAs: Run
         trainingConcurrency: ml.trainingConcurrency,
         abandonedAfterMs: 60_000,
         soleInstance: database.kind === 'embedded',
+        ctrClickWindowMs: ml.ctrClickWindowMinutes * 60_000,
       },
       { ...deps, dataSource: database.dataSource },
     );

@@ -65,7 +65,7 @@ server is running it checks that the server accepts the token.`,
     run: (config, flags) => token(config, flags),
   },
   train: {
-    usage: `Usage: allied train --brand <slug> [--kind RECOMMENDER]
+    usage: `Usage: allied train --brand <slug> [--kind RECOMMENDER|CTR|SEGMENTATION]
 
 Trains a new version of one of the brand's models from its recorded events,
 shows the progress, and prints the held-out metrics and whether the version
@@ -74,7 +74,7 @@ With a server running on this database (ALLIED_DATA_DIR's, or one answering
 on PORT) the server trains it; otherwise this process opens the database and
 trains it itself, in a worker thread.
   --brand <slug>       the brand whose model is trained
-  --kind <kind>        RECOMMENDER (the default)`,
+  --kind <kind>        RECOMMENDER (the default), CTR or SEGMENTATION`,
     flags: { '--brand': 'value', '--kind': 'value' },
     run: (config, flags) => train(config, flags),
   },

@@ -74,6 +74,10 @@ export interface Config {
     /** How long a model call waits for others to join its batch (0: the rest of the event loop's turn), and the largest batch. */
     batchWindowMs: number;
     maxBatch: number;
+    /** A click this many minutes after an impression of the same creative to the same learner makes it a positive. */
+    ctrClickWindowMinutes: number;
+    /** Percent of bestCreative answers that explore (Thompson sampling on each creative's observed clicks) instead of exploiting. */
+    ctrExplorationPercent: number;
   };
 }
 
@@ -200,6 +204,8 @@ export function loadConfig(env: Env = process.env): Config {
       trainingConcurrency: int(env, 'ALLIED_ML_TRAINING_CONCURRENCY', 1, 1, 64),
       batchWindowMs: int(env, 'ALLIED_ML_BATCH_WINDOW_MS', 0, 0, 1000),
       maxBatch: int(env, 'ALLIED_ML_MAX_BATCH', 256, 1, 65_536),
+      ctrClickWindowMinutes: int(env, 'ALLIED_CTR_CLICK_WINDOW_MINUTES', 60, 1, 7 * 24 * 60),
+      ctrExplorationPercent: int(env, 'ALLIED_CTR_EXPLORATION_PERCENT', 10, 0, 100),
     },
   };
 }

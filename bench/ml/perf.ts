@@ -50,7 +50,7 @@ import { RecommenderServing } from '../../src/ml/recommend/serving';
 import { SessionCache } from '../../src/ml/runtime/cache';
 import { ModelRuntime, type ModelSession } from '../../src/ml/runtime/runtime';
 import { Random } from '../../src/ml/train/random';
-import { RECOMMENDER_TOP } from '../../src/ml/training';
+import { RECOMMENDER_TOP } from '../../src/ml/recommend/trainer';
 import { Principal } from '../../src/tenancy/principal';
 import { graphql, machine, median, nonNegativeInt, now, positiveInt, readSection, withClient, writeSection } from '../support';
 import {

@@ -236,7 +236,7 @@ function exponential(random: Random, mean: number): number {
 
 /** Dirichlet(α, …, α) over k components, by normalised gamma draws. */
 function dirichlet(random: Random, k: number, alpha: number): number[] {
-  const g = Array.from({ length: k }, () => gamma(random, alpha));
+  const g = Array.from({ length: k }, () => random.gamma(alpha));
   const sum = g.reduce((s, x) => s + x, 0);
   // All components underflowing is possible for tiny α: fall back to one topic.
   if (!(sum > 0)) {
@@ -245,25 +245,6 @@ function dirichlet(random: Random, k: number, alpha: number): number[] {
     return out;
   }
   return g.map((x) => x / sum);
-}
-
-/** Gamma(shape, 1): Marsaglia–Tsang, with the U^(1/shape) boost for shape < 1. */
-function gamma(random: Random, shape: number): number {
-  if (shape < 1) return gamma(random, shape + 1) * Math.pow(random.next() || Number.MIN_VALUE, 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = random.normal();
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = random.next();
-    if (u < 1 - 0.0331 * x * x * x * x) return d * v;
-    if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
-  }
 }
 
 function capitalise(s: string): string {

@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { ModelKind } from '../entities/enums';
+import { ModelKind } from '../entities/enums';
+import { CtrServing } from './ctr/serving';
+import { ctrTrainer } from './ctr/trainer';
+import { trainRecommenderVersion } from './recommend/trainer';
+import { trainSegmentationVersion } from './segments/trainer';
 import type { Signal, SignalBus } from '../realtime/signal';
 import type { MicroBatcherOptions } from './recommend/batcher';
 import { RecommenderServing, type ModelCall, type ServedVersion } from './recommend/serving';
@@ -21,6 +25,8 @@ export interface ModelLayerOptions {
   abandonedAfterMs: number;
   /** Only this process can open the database (embedded): at start, every TRAINING version was abandoned. */
   soleInstance: boolean;
+  /** A click this soon after an impression of the same creative to the same learner makes the impression a positive. */
+  ctrClickWindowMs: number;
 }
 
 /** How long an active-version lookup is trusted without a signal (signals normally clear it at once). */
@@ -37,6 +43,7 @@ export class ModelLayer {
   readonly registry = new ModelRegistry();
   readonly cache: SessionCache<unknown>;
   readonly recommenders: RecommenderServing;
+  readonly ctr: CtrServing;
   readonly training: TrainingRuns;
   private readonly active = new Map<string, { row: ModelVersionRow | null; at: number }>();
   private readonly observers = new Set<(call: ModelCall) => void>();
@@ -50,14 +57,21 @@ export class ModelLayer {
     private readonly options: ModelLayerOptions,
   ) {
     this.cache = new SessionCache(options.cache);
-    this.recommenders = new RecommenderServing(runtime, this.cache, options.batching, (call) => {
+    const observe = (call: ModelCall) => {
       deps.log.debug(call, 'model call');
       for (const observer of this.observers) observer(call);
-    });
+    };
+    this.recommenders = new RecommenderServing(runtime, this.cache, options.batching, observe);
+    this.ctr = new CtrServing(runtime, this.cache, observe);
     this.training = new TrainingRuns({
       runAs: deps.runAs,
       registry: this.registry,
       pool,
+      trainers: {
+        [ModelKind.RECOMMENDER]: trainRecommenderVersion,
+        [ModelKind.CTR]: ctrTrainer(options.ctrClickWindowMs),
+        [ModelKind.SEGMENTATION]: trainSegmentationVersion,
+      },
       jobs: deps.jobs,
       provider: runtime.provider,
       log: deps.log,

@@ -1,24 +1,39 @@
 import type { Logger } from 'pino';
-import { ModelKind } from '../entities/enums';
+import type { ModelKind } from '../entities/enums';
 import { AlliedError } from '../errors';
 import { Principal } from '../tenancy/principal';
-import { recommenderGraph } from './onnx/recommender';
-import { loadTrainingEvents } from './recommend/data';
-import type { RecommenderMeta } from './recommend/serving';
-import type { ModelRegistry, ModelVersionRow } from './registry/registry';
+import type { ModelArtifact, ModelRegistry, ModelVersionRow } from './registry/registry';
 import type { Provider } from './runtime/runtime';
 import type { TrainerPool } from './train/pool';
-import type { TrainProgress } from './train/progress';
 import type { EnqueueJobs, JobOfBrand, RunInTenant, TenantScope } from './tenant';
 
 /** The job that starts a training on whichever instance claims it. */
 export const TRAIN_JOB = 'ml.train';
 
-/** Items a recommender graph returns per learner: enough to fill a page after dropping what the brand cannot show. */
-export const RECOMMENDER_TOP = 128;
+/** One training's view of its run: its brand and version, the pool, progress, and its abort signal. */
+export interface TrainerRun {
+  brandId: string;
+  version: ModelVersionRow;
+  /** A short transaction of the brand (system principal). */
+  asBrand<T>(work: (ctx: TenantScope) => Promise<T>): Promise<T>;
+  pool: TrainerPool;
+  /** Stores a progress report at once. */
+  report(p: Progress): Promise<void>;
+  /** Stores the latest progress, at most a few times a second. */
+  push(p: Progress): void;
+  signal: AbortSignal;
+}
 
-/** Kinds this build can train; the others are built by later features. */
-const TRAINABLE = new Set<ModelKind>([ModelKind.RECOMMENDER]);
+/** What a training hands the registry. */
+export interface Trained {
+  artifact: ModelArtifact;
+  metrics: Record<string, unknown>;
+  /** Runs in the transaction that stores the version, when the version became active (e.g. write learners' segments). */
+  onActive?: (ctx: TenantScope) => Promise<void>;
+}
+
+/** Reads a brand's data, trains in the pool, and returns what to store; throws AlliedError with what is missing. */
+export type KindTrainer = (run: TrainerRun) => Promise<Trained>;
 
 export interface TrainingOptions {
   /** How often a running or waiting training says it is alive, in ms. */
@@ -50,6 +65,7 @@ export class TrainingRuns {
       runAs: RunInTenant;
       registry: ModelRegistry;
       pool: TrainerPool;
+      trainers: Partial<Record<ModelKind, KindTrainer>>;
       jobs: EnqueueJobs;
       provider: Provider;
       log: Logger;
@@ -59,8 +75,9 @@ export class TrainingRuns {
 
   /** A new TRAINING version of `kind` for the caller's brand; the training starts once the transaction commits. */
   async start(ctx: TenantScope, kind: ModelKind, hyper: Record<string, unknown> = {}): Promise<ModelVersionRow> {
-    if (!TRAINABLE.has(kind)) {
-      throw new AlliedError('BAD_USER_INPUT', `${kind} models cannot be trained yet; RECOMMENDER can.`);
+    if (!this.deps.trainers[kind]) {
+      const trainable = Object.keys(this.deps.trainers).join(', ');
+      throw new AlliedError('BAD_USER_INPUT', `${kind} models cannot be trained yet; ${trainable} can.`);
     }
     const version = await this.deps.registry.create(ctx, { kind, device: this.deps.provider, hyper });
     await this.deps.jobs.enqueue(ctx, { kind: TRAIN_JOB, payload: { versionId: version.id, kind }, idempotencyKey: version.id, maxAttempts: 1 });
@@ -102,35 +119,25 @@ export class TrainingRuns {
     try {
       const version = await this.asBrand(brandId, (ctx) => registry.get(ctx, versionId));
       if (!version || version.status !== 'TRAINING') return;
-      const data = await this.asBrand(brandId, (ctx) => loadTrainingEvents(ctx));
-      if (data.columns.learners === 0 || data.columns.items === 0) {
-        throw new AlliedError('BAD_USER_INPUT', 'No interactions to learn from yet: record VIEW, ENROLL, PURCHASE, COMPLETE or RATING events with a courseId first.');
-      }
-      // The columns are handed over to the worker (transferred): count them first.
-      const interactions = data.columns.learner.length;
-      await progress.report({ progress: 0, message: `read ${interactions} interactions of ${data.columns.learners} learners with ${data.columns.items} courses` });
-      const result = await pool.run(
-        { kind: 'recommender', events: data.columns, options: version.hyper },
-        { onProgress: (p: TrainProgress) => progress.push({ progress: p.fraction, epoch: p.epoch, loss: p.loss, message: p.message }), signal },
-      );
+      const trainer = this.deps.trainers[version.kind];
+      if (!trainer) throw new AlliedError('BAD_USER_INPUT', `${version.kind} models cannot be trained by this server.`);
+      const trained = await trainer({
+        brandId,
+        version,
+        asBrand: (work) => this.asBrand(brandId, work),
+        pool,
+        report: (p) => progress.report(p),
+        push: (p) => progress.push(p),
+        signal,
+      });
       await progress.flush();
-      const { model } = result;
-      const top = Math.min(RECOMMENDER_TOP, model.items);
-      const meta: RecommenderMeta = {
-        learners: data.learnerIds,
-        items: data.courseIds,
-        top,
-        factors: model.factors,
-        itemFactors: Buffer.from(model.itemFactors.buffer, model.itemFactors.byteOffset, model.itemFactors.byteLength).toString('base64'),
-      };
-      const metrics = { ...result.metrics, trainingMs: Date.now() - started, interactions };
-      const stored = await this.asBrand(brandId, (ctx) =>
-        registry.complete(ctx, versionId, {
-          artifact: { bytes: recommenderGraph(model, top), meta: meta as unknown as Record<string, unknown> },
-          metrics: { ...metrics, hyper: result.hyper },
-        }),
-      );
-      log.info({ brandId, versionId, ms: Date.now() - started, active: stored.active, metrics: result.metrics }, 'model trained');
+      const metrics = { ...trained.metrics, trainingMs: Date.now() - started };
+      const stored = await this.asBrand(brandId, async (ctx) => {
+        const row = await registry.complete(ctx, versionId, { artifact: trained.artifact, metrics });
+        if (row.active && trained.onActive) await trained.onActive(ctx);
+        return row;
+      });
+      log.info({ brandId, versionId, kind: version.kind, ms: Date.now() - started, active: stored.active }, 'model trained');
     } catch (error) {
       const reason = signal.aborted ? String((signal.reason as Error)?.message ?? 'aborted') : messageOf(error);
       log.warn({ brandId, versionId, err: error }, 'model training failed');
@@ -147,7 +154,7 @@ function messageOf(error: unknown): string {
   return `Training failed: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-type Progress = { progress: number; epoch?: number | null; loss?: number | null; message?: string | null };
+export type Progress = { progress: number; epoch?: number | null; loss?: number | null; message?: string | null };
 
 /** Stores the latest progress at most once per interval; never more than one write at a time. */
 class ProgressWriter {

@@ -12,6 +12,7 @@ import {
 import { ApiKeyResolver } from './api-key.resolver';
 import { CampaignResolver } from './campaign.resolver';
 import { EventResolver } from './event.resolver';
+import { ExperimentArmResolver, ExperimentResolver } from './experiment.resolver';
 import { JobResolver } from './job.resolver';
 import { MetricsResolver } from './metrics.resolver';
 import { BrandResolver } from './brand.resolver';
@@ -20,6 +21,7 @@ import { authChecker } from './guards';
 import { applyReadRules } from './read-rules';
 import { LearnerResolver } from './learner.resolver';
 import { LiveResolver } from './live.resolver';
+import { CreativeCtrResolver, MarketingResolver } from './marketing.resolver';
 import { MeResolver } from './me.resolver';
 import { LearnerRecommendationResolver, ModelResolver } from './model.resolver';
 import { SettlementLineResolver, SettlementResolver } from './settlement.resolver';
@@ -54,6 +56,10 @@ const RESOLVERS = [
   JobResolver,
   ModelResolver,
   LearnerRecommendationResolver,
+  ExperimentResolver,
+  ExperimentArmResolver,
+  MarketingResolver,
+  CreativeCtrResolver,
 ] as const;
 
 let printable: Promise<GraphQLSchema> | undefined;

@@ -69,6 +69,16 @@ export const READ_RULES: Readonly<Record<string, ReadRule>> = {
   ModelVersion: Role.ANALYST,
   TrainingProgress: Role.ANALYST,
   Recommendation: Role.ANALYST,
+  Experiment: Role.ANALYST,
+  ExperimentConnection: Role.ANALYST,
+  ExperimentEdge: Role.ANALYST,
+  ExperimentArm: Role.ANALYST,
+  ExperimentComparison: Role.ANALYST,
+  ExperimentOutcome: Role.ANALYST,
+  CtrPrediction: Role.ANALYST,
+  BestCreative: Role.ANALYST,
+  Segment: Role.ANALYST,
+  Segmentation: Role.ANALYST,
 };
 
 /**

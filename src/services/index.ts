@@ -8,7 +8,9 @@ import { AuditService } from './audit.service';
 import { BrandService } from './brand.service';
 import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
+import { CtrService } from './ctr.service';
 import { EventService, type AfterStoreHook } from './event.service';
+import { ExperimentService } from './experiment.service';
 import { IngestService } from './ingest.service';
 import { JobService } from './job.service';
 import { LearnerService } from './learner.service';
@@ -17,6 +19,7 @@ import { ModelService } from './model.service';
 import { NodeService } from './node.service';
 import { PartnerService } from './partner.service';
 import { RecommendationService } from './recommendation.service';
+import { SegmentService } from './segment.service';
 import { SettlementService } from './settlement.service';
 
 /** What the domain services need from outside the domain. */
@@ -29,6 +32,8 @@ export interface ServiceDependencies {
   models: ModelLayer;
   /** Run after events are stored, in the same transaction (see EventService). */
   afterStore?: AfterStoreHook[];
+  /** Share (0..1) of bestCreative answers that explore instead of exploiting. */
+  ctrExplorationShare: number;
 }
 
 /**
@@ -44,9 +49,12 @@ export function buildServices(deps: ServiceDependencies) {
   const courses = new CourseService(alliances);
   const learners = new LearnerService();
   const campaigns = new CampaignService(alliances, courses);
-  const events = new EventService(courses, campaigns, deps.afterStore ?? []);
   const settlements = new SettlementService(alliances, audit, brands);
-  const models = new ModelService(deps.models);
+  const segments = new SegmentService(deps.models);
+  const models = new ModelService(deps.models, segments);
+  // Experiments record the arms of the events they affect, in the events' transaction.
+  const experiments = new ExperimentService(campaigns, models);
+  const events = new EventService(courses, campaigns, [...(deps.afterStore ?? []), experiments.afterStore]);
   return {
     brands,
     apiKeys: new ApiKeyService(),
@@ -64,7 +72,10 @@ export function buildServices(deps: ServiceDependencies) {
     partners: new PartnerService(),
     settlements,
     models,
-    recommendations: new RecommendationService(deps.models),
+    experiments,
+    recommendations: new RecommendationService(deps.models, experiments),
+    segments,
+    ctr: new CtrService(deps.models, campaigns, { explorationShare: deps.ctrExplorationShare }, experiments),
   };
 }
 

@@ -1,11 +1,15 @@
-import type { ModelKind } from '../entities/enums';
+import { ModelKind } from '../entities/enums';
 import type { ModelLayer } from '../ml/layer';
 import type { ModelVersionRow } from '../ml/registry/registry';
 import type { RequestContext } from '../tenancy/context';
+import type { SegmentService } from './segment.service';
 
 /** The brand's models: versions, training and activation, each in the caller's tenant transaction. */
 export class ModelService {
-  constructor(private readonly models: ModelLayer) {}
+  constructor(
+    private readonly models: ModelLayer,
+    private readonly segments: SegmentService,
+  ) {}
 
   list(ctx: RequestContext, kind?: ModelKind | null): Promise<ModelVersionRow[]> {
     return this.models.registry.list(ctx, kind);
@@ -20,9 +24,16 @@ export class ModelService {
     return this.models.training.start(ctx, kind);
   }
 
-  /** Serves `id` from now on, on every instance (rolling back is activating an older version). */
-  activate(ctx: RequestContext, id: string): Promise<ModelVersionRow> {
-    return this.models.registry.activate(ctx, id);
+  /**
+   * Serves `id` from now on, on every instance (rolling back is activating
+   * an older version). Activating a segmentation again relabels every
+   * learner with it, in the same transaction.
+   */
+  async activate(ctx: RequestContext, id: string): Promise<ModelVersionRow> {
+    const before = await this.models.registry.get(ctx, id);
+    const version = await this.models.registry.activate(ctx, id);
+    if (version.kind === ModelKind.SEGMENTATION && before && !before.active) await this.segments.relabel(ctx, version);
+    return version;
   }
 
   /** Where models run on this instance: cpu, webgpu or cuda. */

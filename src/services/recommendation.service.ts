@@ -5,10 +5,17 @@ import { badInput, notFound } from '../errors';
 import type { ModelLayer } from '../ml/layer';
 import { PopularityIndex, type Popular } from '../ml/recommend/popularity';
 import type { Ranked, ServedVersion } from '../ml/recommend/serving';
-import { ModelIntegrityError } from '../ml/registry/registry';
+import { ModelIntegrityError, type ModelVersionRow } from '../ml/registry/registry';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
+import type { ExperimentRouting } from './ctr.service';
 import { catalogScope } from './visibility';
+
+/** Model rankings per learner, and the version each learner was ranked by. */
+interface Ranks {
+  versions: Map<string, ServedVersion>;
+  byLearner: Map<string, Ranked[] | null>;
+}
 
 /** The contract's reason codes. */
 export type RecommendationReason = 'COLLABORATIVE' | 'DEMAND_MATCH' | 'POPULAR' | 'PARTNER';
@@ -58,7 +65,10 @@ const TOPIC_CANDIDATES = 200;
 export class RecommendationService {
   private readonly popularity = new PopularityIndex();
 
-  constructor(private readonly models: ModelLayer) {}
+  constructor(
+    private readonly models: ModelLayer,
+    private readonly experiments: ExperimentRouting | null = null,
+  ) {}
 
   /** One learner's recommendations (NOT_FOUND for a learner the brand does not have). */
   async forLearner(ctx: RequestContext, learnerId: string, first: number, scope: RecommendationScope): Promise<RecommendationItem[]> {
@@ -107,27 +117,31 @@ export class RecommendationService {
       }
       out.set(learner.id, items);
     }
-    await this.explain(ranked.version, pending);
+    await this.explain(ranked.versions, pending);
     return out;
   }
 
-  /** Writes each item's explanation; collaborative ones name the learner's most similar past course (one model look-up for all). */
-  private async explain(version: ServedVersion | null, pending: { learner: LearnerView; item: RecommendationItem; candidate: Candidate }[]): Promise<void> {
-    const collaborative = pending.filter((p) => p.item.reason === 'COLLABORATIVE');
-    const similar = version && collaborative.length > 0
-      ? await this.models.recommenders
-          .mostSimilar(version, collaborative.map((p) => ({ courseId: p.item.course.id, history: p.learner.history.map((h) => h.courseId) })))
-          .catch(() => collaborative.map(() => null))
-      : [];
-    collaborative.forEach((p, i) => {
-      const hit = similar[i];
+  /** Writes each item's explanation; collaborative ones name the learner's most similar past course (one model look-up per version). */
+  private async explain(versions: Map<string, ServedVersion>, pending: { learner: LearnerView; item: RecommendationItem; candidate: Candidate }[]): Promise<void> {
+    const collaborative = pending.filter((p) => p.item.reason === 'COLLABORATIVE' && versions.has(p.learner.id));
+    const similar = new Map<(typeof collaborative)[number], { courseId: string; similarity: number } | null>();
+    const byVersion = new Map<ServedVersion, typeof collaborative>();
+    for (const p of collaborative) byVersion.set(versions.get(p.learner.id)!, [...(byVersion.get(versions.get(p.learner.id)!) ?? []), p]);
+    for (const [version, group] of byVersion) {
+      const hits = await this.models.recommenders
+        .mostSimilar(version, group.map((p) => ({ courseId: p.item.course.id, history: p.learner.history.map((h) => h.courseId) })))
+        .catch(() => group.map(() => null));
+      group.forEach((p, i) => similar.set(p, hits[i]));
+    }
+    for (const p of pending.filter((q) => q.item.reason === 'COLLABORATIVE')) {
+      const hit = similar.get(p) ?? null;
       const took = hit ? p.learner.history.find((h) => h.courseId === hit.courseId) : undefined;
       p.item.explanation = took?.title
         ? took.bought
           ? `bought by learners who also bought ${took.title}`
           : `chosen by learners who also looked at ${took.title}`
         : 'chosen by learners whose choices resemble yours';
-    });
+    }
     for (const { item, candidate } of pending) {
       if (item.reason === 'COLLABORATIVE') continue;
       const topics = (candidate.matched ?? []).slice(0, 2).join(' and ');
@@ -224,20 +238,45 @@ export class RecommendationService {
     }));
   }
 
-  /** The active model's ranking per learner it knows (one model call for all of them); none without a model. */
-  private async modelRanks(ctx: RequestContext, learners: LearnerView[]): Promise<{ version: ServedVersion | null; byLearner: Map<string, Ranked[] | null> }> {
+  /**
+   * The model's ranking per learner it knows: the active version's, or for a
+   * learner in a running RECOMMENDER experiment, its arm's version; one
+   * model call per version. None without a model.
+   */
+  private async modelRanks(ctx: RequestContext, learners: LearnerView[]): Promise<Ranks> {
     const active = await this.models.activeVersion(ctx, ModelKind.RECOMMENDER);
-    if (!active) return { version: null, byLearner: new Map() };
-    const version = this.models.served(ctx, active);
-    try {
-      const ranked = await this.models.recommenders.rank(version, learners.map((l) => ({ learnerId: l.id, exclude: l.taken })));
-      return { version, byLearner: new Map(learners.map((l, i) => [l.id, ranked[i]?.slice(0, MODEL_CANDIDATES) ?? null])) };
-    } catch (error) {
-      if (!(error instanceof ModelIntegrityError)) throw error;
-      // A damaged artifact is never served: these learners get the fallback, and the version is dropped from the caches.
-      await this.models.forget(ctx.brandId, active.id);
-      return { version: null, byLearner: new Map() };
+    const groups = new Map<string, { row: ModelVersionRow; learners: LearnerView[] }>();
+    for (const learner of learners) {
+      const row = (await this.armVersion(ctx, learner.id)) ?? active;
+      if (!row) continue;
+      const group = groups.get(row.id) ?? { row, learners: [] };
+      group.learners.push(learner);
+      groups.set(row.id, group);
     }
+    const ranks: Ranks = { versions: new Map(), byLearner: new Map() };
+    for (const { row, learners: members } of groups.values()) {
+      const version = this.models.served(ctx, row);
+      try {
+        const ranked = await this.models.recommenders.rank(version, members.map((l) => ({ learnerId: l.id, exclude: l.taken })));
+        members.forEach((l, i) => {
+          ranks.byLearner.set(l.id, ranked[i]?.slice(0, MODEL_CANDIDATES) ?? null);
+          ranks.versions.set(l.id, version);
+        });
+      } catch (error) {
+        if (!(error instanceof ModelIntegrityError)) throw error;
+        // A damaged artifact is never served: these learners get the fallback, and the version is dropped from the caches.
+        await this.models.forget(ctx.brandId, row.id);
+      }
+    }
+    return ranks;
+  }
+
+  /** The READY version a running RECOMMENDER experiment assigns the learner, if any. */
+  private async armVersion(ctx: RequestContext, learnerId: string): Promise<ModelVersionRow | null> {
+    const arm = await this.experiments?.armFor(ctx, { modelKind: ModelKind.RECOMMENDER }, learnerId);
+    if (!arm?.modelVersionId) return null;
+    const row = await this.models.registry.get(ctx, arm.modelVersionId);
+    return row && row.status === 'READY' ? row : null;
   }
 
   /** PUBLISHED courses in the scope whose topics meet any learner's interests. */

@@ -125,6 +125,14 @@ describe('roles on every path', () => {
     jobs: { query: '{ jobs { totalCount } }', role: Role.ADMIN },
     models: { query: '{ models { id status } }', role: Role.ANALYST },
     recommendCourses: { query: '{ recommendCourses(learnerId: "00000000-0000-4000-8000-000000000000") { score } }', role: Role.ANALYST },
+    predictCtr: { query: '{ predictCtr(creativeId: "00000000-0000-4000-8000-000000000000", learnerIds: []) { probability } }', role: Role.ANALYST },
+    bestCreative: {
+      query: '{ bestCreative(campaignId: "00000000-0000-4000-8000-000000000000", learnerId: "00000000-0000-4000-8000-000000000000") { reason } }',
+      role: Role.ANALYST,
+    },
+    segmentation: { query: '{ segmentation { k } }', role: Role.ANALYST },
+    experiments: { query: '{ experiments { totalCount } }', role: Role.ANALYST },
+    experiment: { query: '{ experiment(id: "00000000-0000-4000-8000-000000000000") { id } }', role: Role.ANALYST },
   };
 
   it('every root query field is in the table above', async () => {

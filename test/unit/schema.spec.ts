@@ -22,18 +22,12 @@ const contractFile = path.resolve(root, '../shared/contract/schema.graphql');
  */
 const NOT_YET_BUILT = new Set<string>(
   [
-    'CtrPrediction',
     'DemandType',
     'DemandEntity',
     'DemandExtraction',
     'DemandTrend',
-    'Segment',
-    'Segmentation',
-    'Creative.predictedCtr',
-    'Query.predictCtr',
     'Query.extractDemands',
     'Query.demandTrends',
-    'Query.segmentation',
   ],
 );
 

@@ -282,6 +282,15 @@ function decide(kind: ModelKind, metrics: Record<string, unknown>, current: Mode
   }
   const previousValue = numberOrNull(current.metrics?.[metric]);
   const previous = { id: current.id, value: previousValue };
+  if (kind === ModelKind.SEGMENTATION) {
+    return {
+      activated: true,
+      metric,
+      candidate,
+      previous,
+      reason: 'Activated: a segmentation describes the learners as they are now, so the newest replaces the last (silhouettes of different populations do not compare).',
+    };
+  }
   if (candidate === null) {
     return { activated: false, metric, candidate, previous, reason: `Not activated: too little held-out data to measure ${metric}; the active version stays.` };
   }

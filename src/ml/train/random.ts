@@ -60,4 +60,30 @@ export class Random {
     this.spare = r * Math.sin(theta);
     return r * Math.cos(theta);
   }
+
+  /** Gamma(shape, 1): Marsaglia–Tsang, with the U^(1/shape) boost for shape < 1. */
+  gamma(shape: number): number {
+    if (!(shape > 0)) throw new RangeError(`the gamma shape must be positive, got ${shape}`);
+    if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.next() || Number.MIN_VALUE, 1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.next();
+      if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+      if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+
+  /** Beta(a, b), as X / (X + Y) of two gamma draws. */
+  beta(a: number, b: number): number {
+    const x = this.gamma(a);
+    return x / (x + this.gamma(b));
+  }
 }

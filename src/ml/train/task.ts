@@ -1,4 +1,6 @@
 import type { CtrExamples, CtrOptions, CtrTraining } from '../ctr/train';
+import type { LearnerAggregates } from '../segments/features';
+import type { SegmentationOptions, SegmentationTraining } from '../segments/segment';
 import type { EventColumns } from './dataset';
 import type { TrainProgress } from './progress';
 import type { RecommenderOptions, RecommenderTraining } from './recommender';
@@ -17,12 +19,20 @@ export interface CtrTask {
   options?: CtrOptions;
 }
 
-export type TrainTask = RecommenderTask | CtrTask;
+/** A segmentation of a brand's learners (src/ml/segments/segment.ts); the aggregates are copied. */
+export interface SegmentsTask {
+  kind: 'segments';
+  learners: LearnerAggregates[];
+  options?: SegmentationOptions;
+}
+
+export type TrainTask = RecommenderTask | CtrTask | SegmentsTask;
 
 /** What each kind of task resolves with. */
 export interface TrainResults {
   recommender: RecommenderTraining;
   ctr: CtrTraining;
+  segments: SegmentationTraining;
 }
 
 /** Messages from a training worker to the pool. */

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { parentPort, threadId } from 'node:worker_threads';
 import { trainCtr } from '../ctr/train';
+import { segmentLearners } from '../segments/segment';
 import { trainRecommender } from './recommender';
 import type { TrainProgress } from './progress';
 import type { TrainTask, WorkerMessage } from './task';
@@ -43,6 +44,9 @@ port.once('message', (task: TrainTask) => {
     } else if (task.kind === 'ctr') {
       const result = trainCtr(task.examples, task.options, onProgress);
       post({ type: 'done', result }, [result.model.w.buffer, result.model.v.buffer, result.baseline.w.buffer].filter(unique) as ArrayBuffer[]);
+    } else if (task.kind === 'segments') {
+      const result = segmentLearners(task.learners, task.options, onProgress);
+      post({ type: 'done', result }, [result.assignments.buffer as ArrayBuffer]);
     } else {
       throw new Error(`unknown training task ${String((task as { kind: unknown }).kind)}`);
     }
