@@ -1,4 +1,5 @@
 import type { ModelCall } from '../../src/ml/recommend/serving';
+import { assignArm } from '../../src/services/experiment-stats';
 import { activeAlliance } from '../support/alliances';
 import { codes, TestApp, type TestBrand } from '../support/server';
 
@@ -17,6 +18,8 @@ const SEGMENTATION = `{ segmentation { k at model { id kind active metrics } seg
 const CAMPAIGN = `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`;
 const CREATIVE = `mutation($c: ID!, $input: CreativeInput!) { addCreative(campaignId: $c, input: $input) { id } }`;
 const STATUS = `mutation($id: ID!, $s: CampaignStatus!) { setCampaignStatus(id: $id, status: $s) { id status } }`;
+const EXPERIMENT = `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id status arms { arm creative { id } modelVersion { id } } } }`;
+const END = `mutation($id: ID!) { endExperiment(id: $id) { id status } }`;
 const RECORD = `mutation($e: [EventInput!]!) { recordEvents(events: $e) { accepted rejected { index message } } }`;
 
 const LEARNERS = 60;
@@ -222,6 +225,42 @@ describe('precision marketing', () => {
       expect(c.predictedCtr).toBeGreaterThan(0.05);
       expect(c.predictedCtr).toBeLessThan(0.95);
     }
+  });
+
+  it('serves each learner the creative its experiment arm names, and the CTR version its model experiment arm names', async () => {
+    const creative = (await app.ok(a.token, EXPERIMENT, { i: { name: 'Headlines', campaignId: campaign, creativeIds: [python, literature] } })).createExperiment;
+    try {
+      for (const learner of learnerIds.slice(0, 12)) {
+        const best = (await app.ok(a.token, BEST, { c: campaign, l: learner, at: evening })).bestCreative;
+        const arm = assignArm(creative.id, learner, [1, 1]);
+        expect(best).toMatchObject({ reason: 'EXPERIMENT', experimentId: creative.id, creative: { id: creative.arms[arm].creative.id } });
+      }
+      // Outside the window, the experiment changes nothing: nothing is shown.
+      expect((await app.ok(a.token, BEST, { c: campaign, l: learnerIds[0], at: '2026-12-01T03:00:00Z' })).bestCreative.reason).toBe('OUTSIDE_DELIVERY_WINDOW');
+    } finally {
+      await app.ok(a.token, END, { id: creative.id });
+    }
+
+    // A second CTR version, and an experiment between the two: each learner is scored by its arm's version.
+    const second = await trainAndWait(a, 'CTR');
+    expect(second.status).toBe('READY');
+    const versions = (await app.ok(a.token, MODELS, { k: 'CTR' })).models.filter((m: any) => m.status === 'READY').map((m: any) => m.id).slice(0, 2);
+    const model = (await app.ok(a.token, EXPERIMENT, { i: { name: 'CTR versions', modelKind: 'CTR', modelVersionIds: versions } })).createExperiment;
+    try {
+      const seen = new Set<string>();
+      for (const learner of learnerIds.slice(0, 12)) {
+        const best = (await app.ok(a.token, BEST, { c: campaign, l: learner, at: evening })).bestCreative;
+        const arm = assignArm(model.id, learner, [1, 1]);
+        expect(best).toMatchObject({ reason: 'PREDICTED_CTR', experimentId: model.id, model: { id: model.arms[arm].modelVersion.id } });
+        seen.add(best.model.id);
+      }
+      expect(seen.size).toBe(2);
+    } finally {
+      await app.ok(a.token, END, { id: model.id });
+    }
+    // Ended: the active version serves again.
+    const after = (await app.ok(a.token, BEST, { c: campaign, l: learnerIds[0], at: evening })).bestCreative;
+    expect(after.experimentId).toBeNull();
   });
 
   it('another brand trains only on its own impressions, and sees joint campaign counts only as aggregates', async () => {
