@@ -11,6 +11,7 @@ import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import type { CampaignService } from './campaign.service';
 import { Random } from '../ml/train/random';
+import { TtlCache } from '../ml/ttl-cache';
 import { thompsonPick } from './thompson';
 
 /** Most learners one predictCtr call scores (one model call). */
@@ -24,6 +25,14 @@ export const AUDIENCE_SAMPLE = 1000;
 export const BASE_CTR = 0.02;
 export const BASE_WEIGHT = 100;
 export const CAMPAIGN_WEIGHT = 50;
+/**
+ * Observed counts are statistics of many events: one read serves a brand's
+ * view of a campaign for this long (a fresh count per request cost more
+ * than everything else in bestCreative together). Creatives never change,
+ * and what a campaign promotes rarely does: their features are kept longer.
+ */
+export const COUNTS_TTL_MS = 30_000;
+export const CONTEXT_TTL_MS = 60_000;
 
 export type CtrSource = 'MODEL' | 'PRIOR';
 
@@ -84,6 +93,8 @@ interface Priors {
  */
 export class CtrService {
   private readonly random = new Random(randomInt(2 ** 31));
+  private readonly counts = new TtlCache<Priors>(COUNTS_TTL_MS);
+  private readonly contextCache = new TtlCache<CreativeContext | null>(CONTEXT_TTL_MS);
 
   constructor(
     private readonly models: ModelLayer,
@@ -105,7 +116,7 @@ export class CtrService {
       throw badInput(`learnerIds: ${unknown.length} ${unknown.length === 1 ? 'is not a learner' : 'are not learners'} of this brand (${shown}${unknown.length > 5 ? ', …' : ''}).`);
     }
     const active = await this.models.activeVersion(ctx, ModelKind.CTR);
-    const context = (await loadCreativeContexts(ctx, [creative.id])).get(creative.id);
+    const [context] = await this.contexts(ctx, [creative.id]);
     if (active && context) {
       const scores = await this.score(ctx, active, unique.map((id) => impressionOf(context, at.getTime(), learners.get(id)!)));
       if (scores) {
@@ -129,14 +140,14 @@ export class CtrService {
     const campaign = await this.campaigns.get(ctx, creative.campaignId);
     const active = await this.models.activeVersion(ctx, ModelKind.CTR);
     if (campaign && active) {
-      const context = (await loadCreativeContexts(ctx, [creative.id])).get(creative.id);
+      const [context] = await this.contexts(ctx, [creative.id]);
       if (context) {
         const now = Date.now();
         const audience = await this.audience(ctx, campaign);
         const impressions = audience.length
           ? audience.map((learner) => impressionOf(context, now, learner))
           : (campaign.targetSegments.length ? campaign.targetSegments : [null]).map((segment) =>
-              impressionOf(context, now, { segment, views30d: 0, purchases30d: 0 }),
+              impressionOf(context, now, { segment, views30d: 0, purchases30d: 0, interests: [] }),
             );
         const scores = await this.score(ctx, active, impressions);
         if (scores) return scores.reduce((a, b) => a + b, 0) / scores.length;
@@ -181,8 +192,8 @@ export class CtrService {
     const version = await this.ctrVersion(ctx, learnerId);
     let scores: ArrayLike<number> | null = null;
     if (version.row) {
-      const contexts = await loadCreativeContexts(ctx, creatives.map((c) => c.id));
-      const impressions = creatives.map((c) => contexts.get(c.id)).filter((c): c is CreativeContext => c !== undefined);
+      const contexts = await this.contexts(ctx, creatives.map((c) => c.id));
+      const impressions = contexts.filter((c): c is CreativeContext => c !== null);
       if (impressions.length === creatives.length) scores = await this.score(ctx, version.row, impressions.map((c) => impressionOf(c, at.getTime(), learner)));
     }
     const predicted = (i: number) => (scores ? scores[i] : counts[i].rate);
@@ -236,36 +247,41 @@ export class CtrService {
     }
   }
 
-  /** Observed counts per creative of a campaign (every member's traffic, as counts) and the smoothed rates; once per request. */
+  /**
+   * Observed counts per creative of a campaign (every member's traffic, as
+   * counts) and the smoothed rates. Call only after the caller is known to
+   * see the campaign: the cache is per brand and campaign.
+   */
   private priors(ctx: RequestContext, campaignId: string): Promise<Priors> {
-    return ctx
-      .loader<string, Priors>('ctr.priors', async (ids) => {
-        const manager = await ctx.manager();
-        return Promise.all(
-          ids.map(async (id) => {
-            const rows: { creative_id: string; impressions: string; clicks: string }[] = await manager.query(
-              `select creative_id, impressions, clicks from allied_creative_counts($1)`,
-              [id],
-            );
-            let clicks = 0;
-            let impressions = 0;
-            for (const r of rows) {
-              clicks += Number(r.clicks);
-              impressions += Number(r.impressions);
-            }
-            const campaignRate = ctrPrior(Math.min(clicks, impressions), impressions, BASE_CTR * BASE_WEIGHT, BASE_WEIGHT);
-            const byCreative = new Map(
-              rows.map((r) => {
-                const n = Number(r.impressions);
-                const c = Math.min(Number(r.clicks), n);
-                return [r.creative_id, { clicks: c, impressions: n, rate: ctrPrior(c, n, campaignRate * CAMPAIGN_WEIGHT, CAMPAIGN_WEIGHT) }];
-              }),
-            );
-            return { campaignRate, byCreative };
-          }),
-        );
-      })
-      .load(campaignId);
+    return this.counts.get(`${ctx.brandId}:${campaignId}`, async () => {
+      const manager = await ctx.manager();
+      const rows: { creative_id: string; impressions: string; clicks: string }[] = await manager.query(
+        `select creative_id, impressions, clicks from allied_creative_counts($1)`,
+        [campaignId],
+      );
+      let clicks = 0;
+      let impressions = 0;
+      for (const r of rows) {
+        clicks += Number(r.clicks);
+        impressions += Number(r.impressions);
+      }
+      const campaignRate = ctrPrior(Math.min(clicks, impressions), impressions, BASE_CTR * BASE_WEIGHT, BASE_WEIGHT);
+      const byCreative = new Map(
+        rows.map((r) => {
+          const n = Number(r.impressions);
+          const c = Math.min(Number(r.clicks), n);
+          return [r.creative_id, { clicks: c, impressions: n, rate: ctrPrior(c, n, campaignRate * CAMPAIGN_WEIGHT, CAMPAIGN_WEIGHT) }];
+        }),
+      );
+      return { campaignRate, byCreative };
+    });
+  }
+
+  /** What each creative contributes to its impressions' features, cached per brand and creative (null where it cannot read it). */
+  private contexts(ctx: RequestContext, ids: readonly string[]): Promise<(CreativeContext | null)[]> {
+    return Promise.all(
+      ids.map((id) => this.contextCache.get(`${ctx.brandId}:${id}`, async () => (await loadCreativeContexts(ctx, [id])).get(id) ?? null)),
+    );
   }
 
   /** The brand's most recently seen learners in the campaign's target segments (or all), with their features now. */

@@ -22,10 +22,26 @@ export interface CreativeContext {
   sport: string | null;
 }
 
-/** A learner's recent activity, for the features of one impression. */
+/** A learner's recent activity and interests, for the features of one impression. */
 export interface LearnerActivity {
   views30d: number;
   purchases30d: number;
+  /** Topics of the courses they interacted with most, before the impression. */
+  interests: string[];
+}
+
+/** Interests a learner's impression carries: their top topics by course interactions. */
+export const INTERESTS = 3;
+
+/** Course interactions that say what a learner is into (any event naming a course but refunds). */
+const COURSE_EVENTS = `('VIEW', 'CLICK', 'ENROLL', 'PURCHASE', 'COMPLETE', 'RATING')`;
+
+/** The `n` topics with the most interactions, ties by name. */
+export function topInterests(counts: ReadonlyMap<string, number>, n = INTERESTS): string[] {
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, n)
+    .map(([topic]) => topic);
 }
 
 /** The impression of `creative` to a learner at `ms`, ready to encode. */
@@ -41,6 +57,7 @@ export function impressionOf(creative: CreativeContext, ms: number, learner: { s
     segment: learner.segment,
     views30d: learner.views30d,
     purchases30d: learner.purchases30d,
+    interests: learner.interests,
   };
 }
 
@@ -92,17 +109,46 @@ export async function loadLearnerFeatures(
   at: Date,
 ): Promise<Map<string, { segment: string | null } & LearnerActivity>> {
   const manager = await ctx.manager();
-  const rows: { id: string; segment: string | null; views: string; purchases: string }[] = await manager.query(
-    `select l.id, l.segment,
-       count(e.*) filter (where e.type = 'VIEW') as views, count(e.*) filter (where e.type = 'PURCHASE') as purchases
-     from learners l
-     left join events e on e.tenant_id = l.tenant_id and e.learner_id = l.id and e.type in ('VIEW', 'PURCHASE')
-       and e.occurred_at >= $3 and e.occurred_at < $4
-     where l.tenant_id = $1 and l.id = any($2::uuid[])
-     group by l.id, l.segment`,
-    [ctx.brandId, learnerIds, new Date(at.getTime() - ACTIVITY_LOOKBACK_MS), at],
+  const learners: { id: string; segment: string | null }[] = await manager.query(
+    `select id, segment from learners where tenant_id = $1 and id = any($2::uuid[])`,
+    [ctx.brandId, learnerIds],
   );
-  return new Map(rows.map((r) => [r.id, { segment: r.segment, views30d: Number(r.views), purchases30d: Number(r.purchases) }]));
+  // Only indexed columns (events_tenant_type_time): an index-only scan where the visibility map allows.
+  const counts: { learner_id: string; views: string; purchases: string }[] = learners.length
+    ? await manager.query(
+        `select learner_id, count(*) filter (where type = 'VIEW') as views, count(*) filter (where type = 'PURCHASE') as purchases
+         from events
+         where tenant_id = $1 and type in ('VIEW', 'PURCHASE') and learner_id = any($2::uuid[]) and occurred_at >= $3 and occurred_at < $4
+         group by learner_id`,
+        [ctx.brandId, learners.map((l) => l.id), new Date(at.getTime() - ACTIVITY_LOOKBACK_MS), at],
+      )
+    : [];
+  const topics: { learner_id: string; topic: string; n: string }[] = learners.length
+    ? await manager.query(
+        `select e.learner_id, t.topic, count(*) as n
+         from events e
+         join courses c on c.tenant_id = e.course_tenant_id and c.id = e.course_id
+         cross join lateral unnest(c.topics) as t(topic)
+         where e.tenant_id = $1 and e.learner_id = any($2::uuid[]) and e.course_id is not null
+           and e.type in ${COURSE_EVENTS} and e.occurred_at < $3
+         group by e.learner_id, t.topic`,
+        [ctx.brandId, learners.map((l) => l.id), at],
+      )
+    : [];
+  const interestCounts = new Map<string, Map<string, number>>();
+  for (const t of topics) {
+    const own = interestCounts.get(t.learner_id) ?? new Map<string, number>();
+    own.set(t.topic, Number(t.n));
+    interestCounts.set(t.learner_id, own);
+  }
+  const activity = new Map(counts.map((c) => [c.learner_id, c]));
+  return new Map(
+    learners.map((l) => {
+      const a = activity.get(l.id);
+      const interests = topInterests(interestCounts.get(l.id) ?? new Map());
+      return [l.id, { segment: l.segment, views30d: Number(a?.views ?? 0), purchases30d: Number(a?.purchases ?? 0), interests }];
+    }),
+  );
 }
 
 /** A brand's CTR training set, with what it was read from. */
@@ -145,6 +191,7 @@ export async function loadCtrTrainingSet(ctx: TenantScope, spec: CtrFeatureSpec,
 
   const creatives = await loadCreativeContexts(ctx, [...new Set(impressions.map((r) => r.r))]);
   const activity = await activityTimelines(ctx, n ? Math.min(...time) - ACTIVITY_LOOKBACK_MS : 0);
+  const interests = await interestsAtImpressions(ctx, impressions, time);
   const segments = new Map<string, string>(
     (await manager.query(`select id, segment from learners where tenant_id = $1 and segment is not null`, [ctx.brandId])).map(
       (r: { id: string; segment: string }) => [r.id, r.segment],
@@ -163,6 +210,7 @@ export async function loadCtrTrainingSet(ctx: TenantScope, spec: CtrFeatureSpec,
       segment: segments.get(row.l) ?? null,
       views30d: timeline ? countIn(timeline.views, ms - ACTIVITY_LOOKBACK_MS, ms) : 0,
       purchases30d: timeline ? countIn(timeline.purchases, ms - ACTIVITY_LOOKBACK_MS, ms) : 0,
+      interests: interests[i],
     };
     encodeImpressionInto(impressionOf(creative, ms, learner), spec, indices, kept * spec.F);
     keptTime[kept] = ms;
@@ -221,6 +269,51 @@ export function creditClicks(
     }
   }
   return credited;
+}
+
+/**
+ * Each impression's learner interests as they were just before it: the
+ * learner's course interactions are swept in time order beside their
+ * impressions, so no interest comes from an event after the impression.
+ */
+async function interestsAtImpressions(ctx: TenantScope, impressions: readonly { l: string }[], time: Float64Array): Promise<string[][]> {
+  const rows: { l: string; ms: string; topics: string[] }[] = await (await ctx.manager()).query(
+    `select e.learner_id as l, (extract(epoch from e.occurred_at) * 1000)::bigint::text as ms, c.topics
+     from events e join courses c on c.tenant_id = e.course_tenant_id and c.id = e.course_id
+     where e.tenant_id = $1 and e.course_id is not null and e.type in ${COURSE_EVENTS}
+     order by e.learner_id, e.occurred_at`,
+    [ctx.brandId],
+  );
+  const byLearner = new Map<string, { ms: number; topics: string[] }[]>();
+  for (const r of rows) {
+    const list = byLearner.get(r.l) ?? [];
+    list.push({ ms: Number(r.ms), topics: r.topics });
+    byLearner.set(r.l, list);
+  }
+  const order = new Map<string, number[]>();
+  impressions.forEach((imp, i) => {
+    const list = order.get(imp.l) ?? [];
+    list.push(i);
+    order.set(imp.l, list);
+  });
+  const out: string[][] = new Array(impressions.length);
+  for (const [learner, list] of order) {
+    list.sort((a, b) => time[a] - time[b]);
+    const events = byLearner.get(learner) ?? [];
+    const counts = new Map<string, number>();
+    let next = 0;
+    let current: string[] = [];
+    for (const i of list) {
+      let changed = false;
+      while (next < events.length && events[next].ms < time[i]) {
+        for (const topic of events[next++].topics) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+        changed = true;
+      }
+      if (changed) current = topInterests(counts);
+      out[i] = current;
+    }
+  }
+  return out;
 }
 
 interface Timeline {

@@ -30,6 +30,8 @@ export interface CtrImpression {
   /** The viewer's course views and purchases in the last 30 days. */
   views30d?: number;
   purchases30d?: number;
+  /** The topics of the courses the viewer interacted with most before now, most first. */
+  interests?: readonly string[];
 }
 
 /** One field of the encoding and how many index slots it takes. */
@@ -51,6 +53,7 @@ export interface CtrFeatureSpec {
 export const DEFAULT_BUCKETS = 1 << 18;
 export const HEADLINE_SLOTS = 12;
 export const TOPIC_SLOTS = 4;
+export const INTEREST_SLOTS = 3;
 /** Activity counts are log2-bucketed: 0, 1, 2–3, 4–7, …, capped at this bucket. */
 export const ACTIVITY_CAP = 8;
 
@@ -75,6 +78,7 @@ export const CTR_FIELDS: readonly CtrField[] = [
   { name: 'segment', slots: 1 },
   { name: 'views30d', slots: 1 },
   { name: 'purchases30d', slots: 1 },
+  { name: 'interest', slots: INTEREST_SLOTS },
 ];
 
 /** The spec for `buckets` hash buckets (default 2^18). */
@@ -206,6 +210,9 @@ export function encodeImpressionInto(impression: CtrImpression, spec: CtrFeature
         break;
       case 'purchases30d':
         values = [String(activityBucket(impression.purchases30d))];
+        break;
+      case 'interest':
+        values = [...new Set(impression.interests ?? [])];
         break;
       default:
         throw new Error(`unknown CTR feature field ${field.name}`);

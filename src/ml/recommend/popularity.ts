@@ -1,4 +1,5 @@
 import type { TenantScope } from '../tenant';
+import { TtlCache } from '../ttl-cache';
 
 /** A course's recency-weighted popularity among the brand's learners. */
 export interface Popular {
@@ -24,19 +25,14 @@ const KEEP = 500;
  * what is shown from it is still checked against the catalog as it is now.
  */
 export class PopularityIndex {
-  private readonly byBrand = new Map<string, { at: number; list: Promise<Popular[]> }>();
+  private readonly byBrand: TtlCache<Popular[]>;
 
-  constructor(private readonly maxBrands = 10_000) {}
+  constructor(maxBrands = 10_000) {
+    this.byBrand = new TtlCache(TTL_MS, maxBrands);
+  }
 
-  async list(ctx: TenantScope): Promise<Popular[]> {
-    const cached = this.byBrand.get(ctx.brandId);
-    if (cached && Date.now() - cached.at < TTL_MS) return cached.list;
-    const list = compute(ctx);
-    this.byBrand.delete(ctx.brandId);
-    this.byBrand.set(ctx.brandId, { at: Date.now(), list });
-    list.catch(() => this.byBrand.delete(ctx.brandId));
-    if (this.byBrand.size > this.maxBrands) this.byBrand.delete(this.byBrand.keys().next().value as string);
-    return list;
+  list(ctx: TenantScope): Promise<Popular[]> {
+    return this.byBrand.get(ctx.brandId, () => compute(ctx));
   }
 }
 
