@@ -28,9 +28,11 @@ import type { SyntheticBrand } from './synthetic';
  * 60-minute click window the CTR trainer credits clicks in).
  *
  * What Allied sees of the learner is its segment (from its course activity,
- * SEGMENTATION) and its views and purchases in the last 30 days, so the
- * CTR model can learn taste × topic only as segment × headline, through
- * its factors; the oracle scores with the planted σ(z) itself.
+ * SEGMENTATION), its views and purchases in the last 30 days and its
+ * interests (the top topics of its course interactions before the
+ * impression), so the CTR model can learn taste × topic as interest ×
+ * topic and segment × headline, through its factors; the oracle scores
+ * with the planted σ(z) itself.
  */
 
 export const TIME_ZONE = 'Asia/Shanghai';

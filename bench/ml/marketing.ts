@@ -656,11 +656,11 @@ function report(r: MarketingResults): string {
     '- Planted clicks (bench/ml/marketing-synthetic.ts): an impression is a uniform learner, creative, campaign day and moment of the window; it is clicked with probability σ(z), ' +
       'z = −3.6 + c[channel] + 0.5·cos(2π(h − peak[channel])/24) + e[creative] + 4·t_l[topic], where h is the local hour in Asia/Shanghai, c and peak are fixed per channel (SEARCH +0.35 peaking at 13:00, IN_APP +0.2 at 20:00, SOCIAL +0.1 at 21:00, PARTNER_SITE −0.15 at 15:00, EMAIL −0.25 at 09:00), e ~ N(0, 0.2²), ' +
       "and t_l[topic] is the learner's planted taste (Dirichlet(0.3) over 12 topics, the same taste that drives its course activity) for the creative's topic; a click follows 1 minute plus an exponential of mean 4 minutes later. " +
-      "Allied sees the learner only through its segment (SEGMENTATION, from its course activity) and its views and purchases of the last 30 days, so the CTR model can learn taste × topic only as segment × headline tokens; the oracle uses σ(z) itself.",
+      "Allied sees the learner through its segment (SEGMENTATION, from its course activity), its views and purchases of the last 30 days, and its interests (the three topics of its course interactions before the impression), so the CTR model can learn taste × topic as interest × topic and segment × headline tokens; the oracle uses σ(z) itself.",
     '',
     '### Training',
     '',
-    'trainModel → READY, polled every 200 ms through `models(kind)`; SEGMENTATION first, because the CTR model\'s learner feature is the segment it writes.',
+    'trainModel → READY, polled every 200 ms through `models(kind)`; SEGMENTATION first, because one of the CTR model\'s learner features is the segment it writes.',
     '',
     '| measurement | result |',
     '|---|---|',
@@ -669,8 +669,8 @@ function report(r: MarketingResults): string {
     `| CTR held-out quality (the newest 20% of impressions) | FM AUC **${f4(ctr.auc)}**, log-loss ${f4(ctr.logloss)}; LR AUC ${f4(ctr.lrAuc)}, log-loss ${f4(ctr.lrLogloss)} (FM − LR = ${(Number(ctr.auc) - Number(ctr.lrAuc)).toFixed(4).replace('-', '−')}) |`,
     `| the planted probability on the same held-out part (${r.oracle.heldOut} impressions) | AUC ${f4(r.oracle.auc)}, log-loss ${f4(r.oracle.logloss)}: the ceiling; FM / oracle AUC ${f2(Number(ctr.auc) / r.oracle.auc)} |`,
     '',
-    `What the CTR model can learn of taste × topic (the largest planted term) reaches it only through the learner's segment: ${seg.k} segments of silhouette ${f4(seg.silhouette)}, ` +
-      `${r.segmentation.segments.filter((x) => / of /.test(x.label)).length} of them labelled by a topic, the others by spend, activity and ratings; the channel, hour and creative terms it sees directly. ` +
+    `What the CTR model can learn of taste × topic (the largest planted term) reaches it through the learner's three top topics and its segment (${seg.k} segments of silhouette ${f4(seg.silhouette)}, ` +
+      `${r.segmentation.segments.filter((x) => / of /.test(x.label)).length} of them labelled by a topic, the others by spend, activity and ratings); the channel, hour and creative terms it sees directly. ` +
       `The factorisation machine reaches ${f2(Number(ctr.auc) / r.oracle.auc)} × the oracle's AUC, ${Number(ctr.auc) > Number(ctr.lrAuc) ? 'above' : 'not above'} the logistic regression, whose only interactions are the hashed crosses.`,
     '',
     'Offline, quoted from the section "Model layer, offline" of this file (not re-run here):',
@@ -709,14 +709,12 @@ function report(r: MarketingResults): string {
         : `, ${f1(b.load.p99 - TARGET_MS)} ms over (${f1(b.load.p99 / TARGET_MS)} × the target). ` +
           `It is queueing on ${r.cores} cores: ${s.connections} requests in flight at ${b.load.perSecond.toFixed(0)} req/s wait ${little.toFixed(0)} ms each on average (Little's law; p50 measured ${f1(b.load.p50)} ms) with the machine ${pct(b.load.machineBusy)} busy. ` +
           `One client alone gets p50 ${f2(b.single.p50)} ms, p99 ${f2(b.single.p99)} ms (${b.single.p99 <= TARGET_MS ? 'within' : 'beyond'} the target); the service call alone takes p50 ${f2(b.service.p50)} ms in-process, ` +
-          `of which the campaign's observed counts (\`allied_creative_counts\`, which aggregates every impression and click of the campaign on each request) are ${f2(b.countsQuery.p50)} ms and the model call ${b.load.model.p50.toFixed(3)} ms (p50 under load)` +
-          (b.countsQuery.p50 > b.service.p50 / 2
-            ? `. The counts are most of the cost: at ${b.load.perSecond.toFixed(0)} req/s they alone take about ${f1((b.load.perSecond * b.countsQuery.p50) / 1000)} core-seconds a second of PostgreSQL, on ${r.cores} cores; the figure grows with the campaign's events (${r.data.ingest.marketingEvents} here), so the counts, not the model, are what to cache per campaign (or keep in a counter table); without them a call would still take about ${f1(b.service.p50 - b.countsQuery.p50)} ms in-process (p50 less the counts' p50), ${b.service.p50 - b.countsQuery.p50 <= TARGET_MS ? 'within' : 'beyond'} the target before any queueing.`
-            : '.')),
+          `and the model call ${b.load.model.p50.toFixed(3)} ms of it (p50 under load); the campaign's observed counts (\`allied_creative_counts\`, ${f2(b.countsQuery.p50)} ms uncached) are read once per brand and campaign every 30 s. ` +
+          `With ${s.connections} requests always in flight, a p99 of ${TARGET_MS} ms needs at least ${((s.connections / TARGET_MS) * 1000).toFixed(0)} req/s (Little's law), ${f2((r.cores * TARGET_MS) / s.connections)} core-ms a request on ${r.cores} cores, where one call costs ${f1(b.service.p50 / ((r.cores * TARGET_MS) / s.connections))} × that in-process alone.`),
     '',
     '### Every run',
     '',
-    'One row per `bash bench/run-marketing.sh`, this machine.',
+    'One row per `bash bench/run-marketing.sh`, this machine. The first row is from before the observed counts and creative features were cached per campaign (commit c445df8): every bestCreative then recounted the campaign\'s impressions.',
     '',
     header,
     '|---|---|---|---|--:|--:|---|--:|--:|',
