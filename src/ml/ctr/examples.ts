@@ -1,3 +1,6 @@
+import type { ProgressCallback } from '../train/progress';
+import type { Random } from '../train/random';
+
 /** Hashed CTR examples: n rows of F bucket indices (0 = padding) with a 0/1 click label each. */
 export interface CtrMatrix {
   /** n × F, row-major, each in 0..buckets−1. */
@@ -36,4 +39,43 @@ export function sigmoid(z: number): number {
 export function pointLoss(p: number, y: number): number {
   const q = Math.min(1 - 1e-15, Math.max(1e-15, p));
   return y ? -Math.log(q) : -Math.log(1 - q);
+}
+
+/** AdaGrad on one coordinate: accumulates the squared gradient and steps by eta / √Σg². */
+export function adagrad(params: Float64Array, squares: Float64Array, i: number, gradient: number, eta: number): void {
+  squares[i] += gradient * gradient;
+  params[i] -= (eta * gradient) / Math.sqrt(squares[i] + 1e-12);
+}
+
+/**
+ * The online loop both CTR trainers share: `epochs` passes over `rows`, each
+ * in an order shuffled by `random`; `example(row)` scores one example,
+ * updates the model and returns its log-loss before the update. Reports
+ * each epoch's mean of those (progressive validation) as `${name} epoch e/n`.
+ */
+export function onlineEpochs(
+  rows: Int32Array,
+  epochs: number,
+  random: Random,
+  name: string,
+  onProgress: ProgressCallback | undefined,
+  example: (row: number) => number,
+): void {
+  const order = rows.slice();
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    shuffle(order, random);
+    let loss = 0;
+    for (let r = 0; r < order.length; r++) loss += example(order[r]);
+    onProgress?.({ fraction: epoch / epochs, epoch, loss: order.length ? loss / order.length : 0, message: `${name} epoch ${epoch}/${epochs}` });
+  }
+}
+
+/** Fisher–Yates with the seeded generator. */
+export function shuffle(a: Int32Array, random: Random): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
 }

@@ -1,7 +1,6 @@
 import type { ProgressCallback } from '../train/progress';
 import { Random } from '../train/random';
-import { pointLoss, sigmoid, type CtrMatrix } from './examples';
-import { shuffle } from './lr';
+import { adagrad, onlineEpochs, pointLoss, sigmoid, type CtrMatrix } from './examples';
 
 /**
  * A second-order factorisation machine over hashed features:
@@ -56,60 +55,45 @@ export function trainFm(data: CtrMatrix, rows: Int32Array, options: FmOptions = 
   const v = new Float64Array(buckets * k);
   const vG2 = new Float64Array(buckets * k);
   for (let i = k; i < v.length; i++) v[i] = o.initScale * random.normal();
-  let bias = 0;
-  let biasG2 = 0;
+  const bias = new Float64Array(1);
+  const biasG2 = new Float64Array(1);
   const sum = new Float64Array(k);
-  const order = rows.slice();
   const eta = o.learningRate;
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    shuffle(order, random);
-    let loss = 0;
-    for (let r = 0; r < order.length; r++) {
-      const row = order[r];
-      const base = row * F;
-      let z = bias;
-      sum.fill(0);
-      let squares = 0;
-      for (let f = 0; f < F; f++) {
-        const i = indices[base + f];
-        z += w[i];
-        const vi = i * k;
-        for (let c = 0; c < k; c++) {
-          const x = v[vi + c];
-          sum[c] += x;
-          squares += x * x;
-        }
-      }
-      let pair = 0;
-      for (let c = 0; c < k; c++) pair += sum[c] * sum[c];
-      z += 0.5 * (pair - squares);
-      const p = sigmoid(z);
-      const y = labels[row];
-      loss += pointLoss(p, y);
-      const g = p - y;
-      biasG2 += g * g;
-      bias -= (eta * g) / Math.sqrt(biasG2 + 1e-12);
-      for (let f = 0; f < F; f++) {
-        const i = indices[base + f];
-        if (i === 0) continue;
-        const gw = g + o.l2Linear * w[i];
-        wG2[i] += gw * gw;
-        w[i] -= (eta * gw) / Math.sqrt(wG2[i] + 1e-12);
-        const vi = i * k;
-        for (let c = 0; c < k; c++) {
-          const x = v[vi + c];
-          // ∂z/∂v_ic = Σ_j v_jc − v_ic: the sum of the example's other factors.
-          const gv = g * (sum[c] - x) + o.l2Factors * x;
-          vG2[vi + c] += gv * gv;
-          v[vi + c] = x - (eta * gv) / Math.sqrt(vG2[vi + c] + 1e-12);
-        }
+  onlineEpochs(rows, o.epochs, random, 'factorisation machine', onProgress, (row) => {
+    const base = row * F;
+    let z = bias[0];
+    sum.fill(0);
+    let squares = 0;
+    for (let f = 0; f < F; f++) {
+      const i = indices[base + f];
+      z += w[i];
+      const vi = i * k;
+      for (let c = 0; c < k; c++) {
+        const x = v[vi + c];
+        sum[c] += x;
+        squares += x * x;
       }
     }
-    onProgress?.({ fraction: epoch / o.epochs, epoch, loss: order.length ? loss / order.length : 0, message: `factorisation machine epoch ${epoch}/${o.epochs}` });
-  }
+    let pair = 0;
+    for (let c = 0; c < k; c++) pair += sum[c] * sum[c];
+    z += 0.5 * (pair - squares);
+    const p = sigmoid(z);
+    const y = labels[row];
+    const g = p - y;
+    adagrad(bias, biasG2, 0, g, eta);
+    for (let f = 0; f < F; f++) {
+      const i = indices[base + f];
+      if (i === 0) continue;
+      adagrad(w, wG2, i, g + o.l2Linear * w[i], eta);
+      const vi = i * k;
+      // ∂z/∂v_ic = Σ_j v_jc − v_ic: the sum of the example's other factors.
+      for (let c = 0; c < k; c++) adagrad(v, vG2, vi + c, g * (sum[c] - v[vi + c]) + o.l2Factors * v[vi + c], eta);
+    }
+    return pointLoss(p, y);
+  });
   w[0] = 0;
   v.fill(0, 0, k);
-  return { buckets, k, bias, w: Float32Array.from(w), v: Float32Array.from(v) };
+  return { buckets, k, bias: bias[0], w: Float32Array.from(w), v: Float32Array.from(v) };
 }
 
 /** Click probabilities of every row, from the float32 weights. */

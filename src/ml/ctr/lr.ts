@@ -1,6 +1,6 @@
 import type { ProgressCallback } from '../train/progress';
 import { Random } from '../train/random';
-import { pointLoss, sigmoid, type CtrMatrix } from './examples';
+import { adagrad, onlineEpochs, pointLoss, sigmoid, type CtrMatrix } from './examples';
 
 /** A logistic regression over hashed features: p = σ(bias + Σ_i w[index_i]); w[0] = 0 (padding). */
 export interface LrWeights {
@@ -33,37 +33,25 @@ export function trainLr(data: CtrMatrix, rows: Int32Array, options: LrOptions = 
   const { indices, labels, F, buckets } = data;
   const w = new Float64Array(buckets);
   const g2 = new Float64Array(buckets);
-  let bias = 0;
-  let biasG2 = 0;
-  const random = new Random(o.seed);
-  const order = rows.slice();
+  const bias = new Float64Array(1);
+  const biasG2 = new Float64Array(1);
   const eta = o.learningRate;
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    shuffle(order, random);
-    let loss = 0;
-    for (let r = 0; r < order.length; r++) {
-      const row = order[r];
-      const base = row * F;
-      let z = bias;
-      for (let f = 0; f < F; f++) z += w[indices[base + f]];
-      const p = sigmoid(z);
-      const y = labels[row];
-      loss += pointLoss(p, y);
-      const g = p - y;
-      biasG2 += g * g;
-      bias -= (eta * g) / Math.sqrt(biasG2 + 1e-12);
-      for (let f = 0; f < F; f++) {
-        const i = indices[base + f];
-        if (i === 0) continue;
-        const gi = g + o.l2 * w[i];
-        g2[i] += gi * gi;
-        w[i] -= (eta * gi) / Math.sqrt(g2[i] + 1e-12);
-      }
+  onlineEpochs(rows, o.epochs, new Random(o.seed), 'logistic regression', onProgress, (row) => {
+    const base = row * F;
+    let z = bias[0];
+    for (let f = 0; f < F; f++) z += w[indices[base + f]];
+    const p = sigmoid(z);
+    const y = labels[row];
+    const g = p - y;
+    adagrad(bias, biasG2, 0, g, eta);
+    for (let f = 0; f < F; f++) {
+      const i = indices[base + f];
+      if (i !== 0) adagrad(w, g2, i, g + o.l2 * w[i], eta);
     }
-    onProgress?.({ fraction: epoch / o.epochs, epoch, loss: order.length ? loss / order.length : 0, message: `logistic regression epoch ${epoch}/${o.epochs}` });
-  }
+    return pointLoss(p, y);
+  });
   w[0] = 0;
-  return { buckets, bias, w: Float32Array.from(w) };
+  return { buckets, bias: bias[0], w: Float32Array.from(w) };
 }
 
 /** Click probabilities of every row, computed as the ONNX graph does (float32 weights). */
@@ -76,14 +64,4 @@ export function lrPredict(model: LrWeights, indices: Int32Array, F: number): Flo
     out[r] = sigmoid(z);
   }
   return out;
-}
-
-/** Fisher–Yates with the seeded generator. */
-export function shuffle(a: Int32Array, random: Random): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
 }
