@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { QueryRunner } from 'typeorm';
+import { packageRoot } from '../package-root';
 
 /**
  * SQL functions as files: `sql/functions/NAME.sql` holds the one statement
@@ -25,17 +26,6 @@ export interface SqlFunctionFile {
   checksum: string;
   /** The body between the dollar quotes: what `pg_proc.prosrc` holds once applied. */
   body: string;
-}
-
-/** The package root: the nearest folder above this file with a package.json (src/db under ts-jest, dist/src/db compiled). */
-function packageRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
 }
 
 export const SQL_FUNCTIONS_DIR = path.join(packageRoot(), 'sql', 'functions');

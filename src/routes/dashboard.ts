@@ -1,14 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Router } from 'express';
-
-/** The package root (where package.json is), from the source tree or the build in dist/. */
-function packageRoot(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'public'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error('cannot find the public/ folder of the Allied package');
-  }
-}
+import { packageRoot } from '../package-root';
 
 // The page talks only to this server: its scripts, its GraphQL endpoint over HTTP and WebSocket.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";

@@ -228,7 +228,7 @@ function transferable(task: TrainTask): { message: TrainTask; transfer: ArrayBuf
     transfer.add(owned.buffer as ArrayBuffer);
     return owned;
   };
-  if (task.kind === 'segments') return { message: task, transfer: [] };
+  if (task.kind === 'segments' || task.kind === 'ner') return { message: task, transfer: [] };
   if (task.kind === 'ctr') {
     const x = task.examples;
     const examples = { F: x.F, buckets: x.buckets, indices: own(x.indices), labels: own(x.labels), time: own(x.time) };

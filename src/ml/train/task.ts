@@ -1,4 +1,6 @@
 import type { CtrExamples, CtrOptions, CtrTraining } from '../ctr/train';
+import type { TaggerOptions, TaggerTraining } from '../ner/train-tagger';
+import type { AnnotatedText } from '../ner/types';
 import type { LearnerAggregates } from '../segments/features';
 import type { SegmentationOptions, SegmentationTraining } from '../segments/segment';
 import type { EventColumns } from './dataset';
@@ -26,13 +28,21 @@ export interface SegmentsTask {
   options?: SegmentationOptions;
 }
 
-export type TrainTask = RecommenderTask | CtrTask | SegmentsTask;
+/** A demand tagger (src/ml/ner/train-tagger.ts); the sentences are copied. */
+export interface NerTask {
+  kind: 'ner';
+  corpus: AnnotatedText[];
+  options?: TaggerOptions;
+}
+
+export type TrainTask = RecommenderTask | CtrTask | SegmentsTask | NerTask;
 
 /** What each kind of task resolves with. */
 export interface TrainResults {
   recommender: RecommenderTraining;
   ctr: CtrTraining;
   segments: SegmentationTraining;
+  ner: TaggerTraining;
 }
 
 /** Messages from a training worker to the pool. */

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { parentPort, threadId } from 'node:worker_threads';
 import { trainCtr } from '../ctr/train';
+import { trainTagger } from '../ner/train-tagger';
 import { segmentLearners } from '../segments/segment';
 import { trainRecommender } from './recommender';
 import type { TrainProgress } from './progress';
@@ -32,7 +33,7 @@ function yieldToRequests(): number | null {
 }
 const priority = yieldToRequests();
 
-port.once('message', (task: TrainTask) => {
+port.once('message', async (task: TrainTask) => {
   const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   post({ type: 'started', threadId, priority });
   try {
@@ -44,6 +45,10 @@ port.once('message', (task: TrainTask) => {
     } else if (task.kind === 'ctr') {
       const result = trainCtr(task.examples, task.options, onProgress);
       post({ type: 'done', result }, [result.model.w.buffer, result.model.v.buffer, result.baseline.w.buffer].filter(unique) as ArrayBuffer[]);
+    } else if (task.kind === 'ner') {
+      const result = await trainTagger(task.corpus, task.options, onProgress);
+      const w = result.weights;
+      post({ type: 'done', result }, [w.embedding.buffer, w.outW.buffer, w.outB.buffer, ...w.layers.flatMap((l) => [l.W.buffer, l.b.buffer])] as ArrayBuffer[]);
     } else if (task.kind === 'segments') {
       const result = segmentLearners(task.learners, task.options, onProgress);
       post({ type: 'done', result }, [result.assignments.buffer as ArrayBuffer]);
