@@ -3,7 +3,7 @@ import type { CampaignEntity, CreativeEntity } from '../entities';
 import { CampaignStatus, ModelKind } from '../entities/enums';
 import { badInput, notFound } from '../errors';
 import { inDailyWindow, localClock, utcOffsetMs } from '../ml/ctr/clock';
-import { impressionOf, loadCreativeContexts, loadLearnerFeatures, type CreativeContext } from '../ml/ctr/data';
+import { impressionOf, loadCreativeContexts, loadLearnerFeatures, type CreativeContext, type LearnerActivity } from '../ml/ctr/data';
 import { ctrPrior } from '../ml/ctr/train';
 import type { ModelLayer } from '../ml/layer';
 import { ModelIntegrityError, type ModelVersionRow } from '../ml/registry/registry';
@@ -72,6 +72,9 @@ export interface ExperimentRouting {
     learnerId: string,
   ): Promise<{ experimentId: string; arm: number; creativeId: string | null; modelVersionId: string | null } | null>;
 }
+
+/** A learner as a CTR impression sees them now. */
+type LearnerNow = { segment: string | null } & LearnerActivity;
 
 interface CreativeCounts {
   clicks: number;
@@ -284,16 +287,25 @@ export class CtrService {
     );
   }
 
-  /** The brand's most recently seen learners in the campaign's target segments (or all), with their features now. */
-  private async audience(ctx: RequestContext, campaign: CampaignEntity) {
-    const manager = await ctx.manager();
+  /**
+   * The brand's most recently seen learners in the campaign's target
+   * segments (or all), with their features now: read once per request and
+   * campaign, so a campaign's creatives { predictedCtr } share one read.
+   */
+  private audience(ctx: RequestContext, campaign: CampaignEntity): Promise<LearnerNow[]> {
+    return ctx.loader<string, LearnerNow[]>('ctr.audience', (ids) => Promise.all(ids.map((id) => this.readAudience(ctx, id)))).load(campaign.id);
+  }
+
+  private async readAudience(ctx: RequestContext, campaignId: string): Promise<LearnerNow[]> {
+    const campaign = await this.campaigns.get(ctx, campaignId);
+    if (!campaign) return [];
     const params: unknown[] = [ctx.brandId, AUDIENCE_SAMPLE];
     let segments = '';
     if (campaign.targetSegments.length) {
       params.push(campaign.targetSegments);
       segments = `and segment = any($3::text[])`;
     }
-    const rows: { id: string }[] = await manager.query(
+    const rows: { id: string }[] = await (await ctx.manager()).query(
       `select id from learners where tenant_id = $1 ${segments} order by created_at desc, id limit $2`,
       params,
     );

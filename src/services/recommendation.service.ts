@@ -246,8 +246,9 @@ export class RecommendationService {
   private async modelRanks(ctx: RequestContext, learners: LearnerView[]): Promise<Ranks> {
     const active = await this.models.activeVersion(ctx, ModelKind.RECOMMENDER);
     const groups = new Map<string, { row: ModelVersionRow; learners: LearnerView[] }>();
+    const versions = new Map<string, Promise<ModelVersionRow | null>>();
     for (const learner of learners) {
-      const row = (await this.armVersion(ctx, learner.id)) ?? active;
+      const row = (await this.armVersion(ctx, learner.id, versions)) ?? active;
       if (!row) continue;
       const group = groups.get(row.id) ?? { row, learners: [] };
       group.learners.push(learner);
@@ -271,11 +272,13 @@ export class RecommendationService {
     return ranks;
   }
 
-  /** The READY version a running RECOMMENDER experiment assigns the learner, if any. */
-  private async armVersion(ctx: RequestContext, learnerId: string): Promise<ModelVersionRow | null> {
+  /** The READY version a running RECOMMENDER experiment assigns the learner, if any; each version read once per call (`read`). */
+  private async armVersion(ctx: RequestContext, learnerId: string, read: Map<string, Promise<ModelVersionRow | null>>): Promise<ModelVersionRow | null> {
     const arm = await this.experiments?.armFor(ctx, { modelKind: ModelKind.RECOMMENDER }, learnerId);
-    if (!arm?.modelVersionId) return null;
-    const row = await this.models.registry.get(ctx, arm.modelVersionId);
+    const id = arm?.modelVersionId;
+    if (!id) return null;
+    if (!read.has(id)) read.set(id, this.models.registry.get(ctx, id));
+    const row = await read.get(id)!;
     return row && row.status === 'READY' ? row : null;
   }
 

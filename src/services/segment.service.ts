@@ -2,8 +2,9 @@ import { ModelKind } from '../entities/enums';
 import type { ModelLayer } from '../ml/layer';
 import type { ModelVersionRow } from '../ml/registry/registry';
 import { loadLearnerAggregates, writeSegments } from '../ml/segments/data';
-import { centroidInUnits, nearestSegment } from '../ml/segments/segment';
+import { centroidInUnits, nearestSegment, type SegmentationModel } from '../ml/segments/segment';
 import { segmentationOf } from '../ml/segments/trainer';
+import { TtlCache } from '../ml/ttl-cache';
 import type { RequestContext } from '../tenancy/context';
 
 export interface SegmentView {
@@ -20,13 +21,20 @@ export interface SegmentView {
  * an older segmentation is activated again.
  */
 export class SegmentService {
+  /** Versions never change: each one's segmentation is read and checked once. */
+  private readonly read = new TtlCache<SegmentationModel>(Infinity, 1000);
+
   constructor(private readonly models: ModelLayer) {}
+
+  private model(ctx: RequestContext, version: ModelVersionRow): Promise<SegmentationModel> {
+    return this.read.get(version.id, async () => segmentationOf((await this.models.registry.artifact(ctx, version)).meta));
+  }
 
   /** The active segmentation, or null when the brand has none. */
   async segmentation(ctx: RequestContext): Promise<{ version: ModelVersionRow; segments: SegmentView[] } | null> {
     const version = await this.models.activeVersion(ctx, ModelKind.SEGMENTATION);
     if (!version) return null;
-    const model = segmentationOf((await this.models.registry.artifact(ctx, version)).meta);
+    const model = await this.model(ctx, version);
     const manager = await ctx.manager();
     const counts: { segment: string; n: string }[] = await manager.query(
       `select segment, count(*) as n from learners where tenant_id = $1 and segment = any($2::text[]) group by segment`,
@@ -45,7 +53,7 @@ export class SegmentService {
    * run when a segmentation other than the newest is activated again.
    */
   async relabel(ctx: RequestContext, version: ModelVersionRow): Promise<void> {
-    const model = segmentationOf((await this.models.registry.artifact(ctx, version)).meta);
+    const model = await this.model(ctx, version);
     const learners = await loadLearnerAggregates(ctx, new Date());
     await writeSegments(
       ctx,

@@ -190,7 +190,10 @@ export async function loadCtrTrainingSet(ctx: TenantScope, spec: CtrFeatureSpec,
   const matchedClicks = creditClicks(impressions, time, clicks, clickWindowMs, labels);
 
   const creatives = await loadCreativeContexts(ctx, [...new Set(impressions.map((r) => r.r))]);
-  const activity = await activityTimelines(ctx, n ? Math.min(...time) - ACTIVITY_LOOKBACK_MS : 0);
+  // A loop, not Math.min(...time): a spread of a million arguments overflows the stack.
+  let earliest = Infinity;
+  for (let i = 0; i < n; i++) if (time[i] < earliest) earliest = time[i];
+  const activity = await activityTimelines(ctx, n ? earliest - ACTIVITY_LOOKBACK_MS : 0);
   const interests = await interestsAtImpressions(ctx, impressions, time);
   const segments = new Map<string, string>(
     (await manager.query(`select id, segment from learners where tenant_id = $1 and segment is not null`, [ctx.brandId])).map(
