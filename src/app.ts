@@ -92,7 +92,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
     });
 
     // Each feature that runs later work registers its handlers here, by job kind.
-    const handlers: Record<string, JobHandler> = { ...models.handlers };
+    const handlers: Record<string, JobHandler> = { ...models.handlers, ...services.demands.handlers };
     const jobs = new JobRunner(dataSource, log, handlers, { runAs });
     queue.attach(jobs);
     jobs.start();
@@ -187,6 +187,7 @@ async function openModels(config: Config, database: Database, deps: { runAs: Run
         abandonedAfterMs: 60_000,
         soleInstance: database.kind === 'embedded',
         ctrClickWindowMs: ml.ctrClickWindowMinutes * 60_000,
+        nerTrainingSentences: ml.nerTrainingSentences,
       },
       { ...deps, dataSource: database.dataSource },
     );

@@ -16,6 +16,7 @@ import { Principal } from './tenancy/principal';
 import { AlliedError } from './errors';
 import type { ModelKind } from './entities/enums';
 import type { ModelVersionRow } from './ml/registry/registry';
+import { trainShippedTagger } from './ml/ner/ship';
 
 /** A command's flags: `value` takes the next argument (or `--flag=value`), `switch` takes none. */
 type FlagSpec = Record<string, 'value' | 'switch'>;
@@ -64,8 +65,18 @@ server is running it checks that the server accepts the token.`,
     flags: { '--platform-admin': 'switch', '--brand': 'value', '--roles': 'value', '--ttl': 'value' },
     run: (config, flags) => token(config, flags),
   },
+  'train-ner': {
+    usage: `Usage: allied train-ner
+
+Trains the demand tagger Allied ships for every brand (models/ner/) from
+the corpus generated from the repository's lexicon and patterns, with a
+fixed seed, in this process, showing the progress: the same source gives
+the same model. Needs no database.`,
+    flags: {},
+    run: () => trainNer(),
+  },
   train: {
-    usage: `Usage: allied train --brand <slug> [--kind RECOMMENDER|CTR|SEGMENTATION]
+    usage: `Usage: allied train --brand <slug> [--kind RECOMMENDER|CTR|SEGMENTATION|NER]
 
 Trains a new version of one of the brand's models from its recorded events,
 shows the progress, and prints the held-out metrics and whether the version
@@ -74,9 +85,32 @@ With a server running on this database (ALLIED_DATA_DIR's, or one answering
 on PORT) the server trains it; otherwise this process opens the database and
 trains it itself, in a worker thread.
   --brand <slug>       the brand whose model is trained
-  --kind <kind>        RECOMMENDER (the default), CTR or SEGMENTATION`,
+  --kind <kind>        RECOMMENDER (the default), CTR, SEGMENTATION or NER`,
     flags: { '--brand': 'value', '--kind': 'value' },
     run: (config, flags) => train(config, flags),
+  },
+  'model register': {
+    usage: `Usage: allied model register --brand <slug> --kind NER --onnx model.onnx --vocab vocab.txt --labels labels.json [--cased] [--max-tokens 512]
+
+Registers a BERT-style token classifier exported to ONNX (inputs
+input_ids, attention_mask and token_type_ids, int64 or int32; output
+logits [batch, tokens, labels]) as the brand's active NER model:
+extractDemands and feedback extraction use it from then on. The labels
+are O, B-<type> and I-<type> of TOPIC, LEVEL, FORMAT, TIME, BUDGET,
+PERSON, ORG and LOC (PER, LOCATION and ORGANIZATION are read as theirs),
+as a JSON array, an object of index to label, or a config with id2label.
+The graph is loaded and run on two probe texts before anything is stored.
+Opens the database itself: with the embedded database, stop its server
+first.
+  --brand <slug>       the brand the model is for
+  --kind NER           the only kind that can be registered
+  --onnx <file>        the graph
+  --vocab <file>       vocab.txt, one WordPiece token a line
+  --labels <file>      the labels by output index
+  --cased              the vocabulary is cased (by default text is lower-cased and accents stripped)
+  --max-tokens <n>     tokens per window, [CLS] and [SEP] included (default 512)`,
+    flags: { '--brand': 'value', '--kind': 'value', '--onnx': 'value', '--vocab': 'value', '--labels': 'value', '--cased': 'switch', '--max-tokens': 'value' },
+    run: (config, flags) => registerModel(config, flags),
   },
   'print-schema': {
     usage: `Usage: allied print-schema
@@ -97,6 +131,8 @@ Commands:
   migrate        apply pending database migrations and exit
   token          print a signed token (allied token --help)
   train          train a brand's model and print its metrics (allied train --help)
+  train-ner      retrain the demand tagger Allied ships (models/ner/)
+  model register register a brand's own BERT NER graph (allied model register --help)
   print-schema   print the GraphQL schema (SDL)
 
 allied <command> --help describes a command.`;
@@ -111,13 +147,17 @@ export async function main(argv: string[]): Promise<void> {
       console.log(USAGE);
       return;
     }
-    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    // Two-word commands ("model register") are looked up as such.
+    const pair = rest.length > 0 && Object.hasOwn(COMMANDS, `${name} ${rest[0]}`);
+    const key = pair ? `${name} ${rest[0]}` : name;
+    const args = pair ? rest.slice(1) : rest;
+    const command = Object.hasOwn(COMMANDS, key) ? COMMANDS[key] : undefined;
     if (!command) fail(`unknown command "${name}"\n\n${USAGE}`);
-    if (rest.includes('--help') || rest.includes('-h')) {
+    if (args.includes('--help') || args.includes('-h')) {
       console.log(command.usage);
       return;
     }
-    const opts = parseFlags(name, command, rest);
+    const opts = parseFlags(key, command, args);
     await command.run(loadConfig(), opts);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) fail(error.message);
@@ -287,8 +327,63 @@ async function train(config: Config, opts: Flags): Promise<void> {
   }
 }
 
+/** `allied model register`: a brand's own BERT NER graph, checked and made active. */
+async function registerModel(config: Config, opts: Flags): Promise<void> {
+  const usage = COMMANDS['model register'].usage;
+  const need = (flag: string): string => {
+    const value = opts.get(flag);
+    if (typeof value !== 'string') throw new UsageError(`model register needs ${flag}\n\n${usage}`);
+    return value;
+  };
+  const slug = need('--brand');
+  if (need('--kind').toUpperCase() !== 'NER') throw new UsageError('--kind must be NER: only NER models can be registered');
+  const read = (flag: string) => {
+    const file = need(flag);
+    try {
+      return fs.readFileSync(file);
+    } catch (error) {
+      throw new UsageError(`${flag} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    }
+  };
+  const input = {
+    onnx: new Uint8Array(read('--onnx')),
+    vocab: read('--vocab').toString('utf8'),
+    labels: read('--labels').toString('utf8'),
+    lowercase: !opts.has('--cased'),
+    maxTokens: opts.has('--max-tokens') ? Number(opts.get('--max-tokens')) : undefined,
+  };
+  const brandId = await brandIdFromDatabase(config, slug);
+  if (!brandId) throw new UsageError(`no brand with slug "${slug}" in ${databaseName(config)}`);
+  const database = await openDatabase(config);
+  const app = await createApp(config, database, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  try {
+    const version = await app.runAs(Principal.system(brandId, 'cli model register'), (ctx) => app.services.models.registerBert(ctx, input)).catch((error: unknown) => {
+      if (error instanceof AlliedError) throw new StartupError('--onnx', error.message);
+      throw error;
+    });
+    console.log(`model ${version.id} registered for ${slug} and active: ${String(version.metrics?.labels)} labels, ${String(version.metrics?.vocabulary)} tokens, ${String(version.metrics?.inputType)} inputs`);
+  } finally {
+    await app.stop();
+    await database.close();
+  }
+}
+
+/** `allied train-ner`: the shipped tagger, trained here with a progress bar. */
+async function trainNer(): Promise<void> {
+  const last = { text: '' };
+  const started = Date.now();
+  // On a terminal the bar moves with every step; elsewhere (a log, CI) a line per percent and epoch.
+  const steps = process.stdout.isTTY;
+  const shipped = await trainShippedTagger((p) => {
+    const message = steps ? `${p.message ?? ''}${Number.isFinite(p.loss) ? `, loss ${p.loss.toFixed(4)}` : ''}` : (p.message ?? '').replace(/, step \d+\/\d+/, '');
+    showProgress({ progress: p.fraction, message }, last);
+  });
+  if (process.stdout.isTTY) process.stdout.write('\n');
+  console.log(`${shipped.name} written to models/ner/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 /** Draws the progress bar in place on a terminal, one line per change elsewhere. */
-function showProgress(view: TrainingView, last: { text: string }): void {
+function showProgress(view: Pick<TrainingView, 'progress' | 'message'>, last: { text: string }): void {
   const width = 30;
   const done = Math.round(Math.min(1, Math.max(0, view.progress)) * width);
   const text = `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(view.progress * 100).toFixed(0).padStart(3)}% ${view.message ?? ''}`.slice(0, 110);

@@ -76,6 +76,8 @@ export interface Config {
     maxBatch: number;
     /** A click this many minutes after an impression of the same creative to the same learner makes it a positive. */
     ctrClickWindowMinutes: number;
+    /** Generated sentences a brand's NER training learns from (besides its corrections). */
+    nerTrainingSentences: number;
     /** Percent of bestCreative answers that explore (Thompson sampling on each creative's observed clicks) instead of exploiting. */
     ctrExplorationPercent: number;
   };
@@ -206,6 +208,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxBatch: int(env, 'ALLIED_ML_MAX_BATCH', 256, 1, 65_536),
       ctrClickWindowMinutes: int(env, 'ALLIED_CTR_CLICK_WINDOW_MINUTES', 60, 1, 7 * 24 * 60),
       ctrExplorationPercent: int(env, 'ALLIED_CTR_EXPLORATION_PERCENT', 10, 0, 100),
+      nerTrainingSentences: int(env, 'ALLIED_NER_TRAINING_SENTENCES', 6000, 100, 200_000),
     },
   };
 }

@@ -80,6 +80,9 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Query.models': 200,
   'Query.predictCtr': 1000,
   'Segmentation.segments': 8,
+  // A text of at most 4,000 characters; entities do not overlap and most are several characters long.
+  'DemandExtraction.entities': 500,
+  'Query.demandTrends': 100,
   'Experiment.arms': 10,
   'ExperimentArm.revenue': 5,
   'CampaignMetrics.spend': 5,

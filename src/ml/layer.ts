@@ -3,6 +3,9 @@ import type { DataSource } from 'typeorm';
 import { ModelKind } from '../entities/enums';
 import { CtrServing } from './ctr/serving';
 import { ctrTrainer } from './ctr/trainer';
+import { readDefaultTagger, type DefaultTagger } from './ner/default-model';
+import { NerServing } from './ner/serving';
+import { nerTrainer } from './ner/trainer';
 import { trainRecommenderVersion } from './recommend/trainer';
 import { trainSegmentationVersion } from './segments/trainer';
 import type { Signal, SignalBus } from '../realtime/signal';
@@ -27,6 +30,8 @@ export interface ModelLayerOptions {
   soleInstance: boolean;
   /** A click this soon after an impression of the same creative to the same learner makes the impression a positive. */
   ctrClickWindowMs: number;
+  /** Generated sentences of a brand's NER training. */
+  nerTrainingSentences?: number;
 }
 
 /** How long an active-version lookup is trusted without a signal (signals normally clear it at once). */
@@ -44,6 +49,8 @@ export class ModelLayer {
   readonly cache: SessionCache<unknown>;
   readonly recommenders: RecommenderServing;
   readonly ctr: CtrServing;
+  readonly ner: NerServing;
+  private shippedTagger: DefaultTagger | null = null;
   readonly training: TrainingRuns;
   private readonly active = new Map<string, { row: ModelVersionRow | null; at: number }>();
   private readonly observers = new Set<(call: ModelCall) => void>();
@@ -63,6 +70,7 @@ export class ModelLayer {
     };
     this.recommenders = new RecommenderServing(runtime, this.cache, options.batching, observe);
     this.ctr = new CtrServing(runtime, this.cache, observe);
+    this.ner = new NerServing(runtime, this.cache, observe);
     this.training = new TrainingRuns({
       runAs: deps.runAs,
       registry: this.registry,
@@ -71,6 +79,7 @@ export class ModelLayer {
         [ModelKind.RECOMMENDER]: trainRecommenderVersion,
         [ModelKind.CTR]: ctrTrainer(options.ctrClickWindowMs),
         [ModelKind.SEGMENTATION]: trainSegmentationVersion,
+        [ModelKind.NER]: nerTrainer(options.nerTrainingSentences),
       },
       jobs: deps.jobs,
       provider: runtime.provider,
@@ -127,6 +136,12 @@ export class ModelLayer {
   /** A version to serve, read in `ctx`'s transaction when it is not loaded yet. */
   served(ctx: TenantScope, version: ModelVersionRow): ServedVersion {
     return { id: version.id, load: () => this.registry.artifact(ctx, version) };
+  }
+
+  /** The demand tagger the package ships, for every brand without a NER model of its own (read once). */
+  defaultTagger(): DefaultTagger {
+    this.shippedTagger ??= readDefaultTagger();
+    return this.shippedTagger;
   }
 
   /** Forgets a version that cannot be served (its artifact failed its check). */

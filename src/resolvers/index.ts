@@ -22,6 +22,7 @@ import { applyReadRules } from './read-rules';
 import { LearnerResolver } from './learner.resolver';
 import { LiveResolver } from './live.resolver';
 import { CreativeCtrResolver, MarketingResolver } from './marketing.resolver';
+import { DemandResolver } from './demand.resolver';
 import { MeResolver } from './me.resolver';
 import { LearnerRecommendationResolver, ModelResolver } from './model.resolver';
 import { SettlementLineResolver, SettlementResolver } from './settlement.resolver';
@@ -60,6 +61,7 @@ const RESOLVERS = [
   ExperimentArmResolver,
   MarketingResolver,
   CreativeCtrResolver,
+  DemandResolver,
 ] as const;
 
 let printable: Promise<GraphQLSchema> | undefined;

@@ -79,6 +79,11 @@ export const READ_RULES: Readonly<Record<string, ReadRule>> = {
   BestCreative: Role.ANALYST,
   Segment: Role.ANALYST,
   Segmentation: Role.ANALYST,
+  DemandExtraction: Role.ANALYST,
+  DemandEntity: Role.ANALYST,
+  DemandValue: Role.ANALYST,
+  BudgetRange: Role.ANALYST,
+  DemandTrend: Role.ANALYST,
 };
 
 /**

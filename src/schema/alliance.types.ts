@@ -70,7 +70,14 @@ export const { Edge: AuditEntryEdge, Connection: AuditEntryConnection } = connec
 export class PartnerSuggestion {
   @Field(() => Float, { description: "0..1: how much the partner's resources fill this brand's gaps." })
   complementarity!: number;
-  @Field(() => [String]) unmetDemands!: string[];
+  @Field(() => [String], {
+    description: "Topics this brand's learners asked for in the last 90 days that its own PUBLISHED catalog lacks and the partner's PUBLISHED catalog has, most asked first.",
+  })
+  unmetDemands!: string[];
+  @Field(() => Float, {
+    description: 'What suggestions are ordered by: complementarity + 0.5 × the share of learners with unmet demands whose demand the partner covers (src/services/partner.service.ts).',
+  })
+  rank!: number;
   @Field() reason!: string;
 }
 

@@ -9,6 +9,7 @@ import { BrandService } from './brand.service';
 import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
 import { CtrService } from './ctr.service';
+import { DemandService } from './demand.service';
 import { EventService, type AfterStoreHook } from './event.service';
 import { ExperimentService } from './experiment.service';
 import { IngestService } from './ingest.service';
@@ -54,7 +55,9 @@ export function buildServices(deps: ServiceDependencies) {
   const models = new ModelService(deps.models, segments);
   // Experiments record the arms of the events they affect, in the events' transaction.
   const experiments = new ExperimentService(campaigns, models);
-  const events = new EventService(courses, campaigns, [...(deps.afterStore ?? []), experiments.afterStore]);
+  // Feedback is queued for demand extraction in the events' transaction.
+  const demands = new DemandService(deps.models, deps.jobs);
+  const events = new EventService(courses, campaigns, [...(deps.afterStore ?? []), experiments.afterStore, demands.afterStore]);
   return {
     brands,
     apiKeys: new ApiKeyService(),
@@ -69,12 +72,13 @@ export function buildServices(deps: ServiceDependencies) {
     audit,
     alliances,
     agreements,
-    partners: new PartnerService(),
+    partners: new PartnerService(demands),
     settlements,
     models,
     experiments,
     recommendations: new RecommendationService(deps.models, experiments),
     segments,
+    demands,
     ctr: new CtrService(deps.models, campaigns, { explorationShare: deps.ctrExplorationShare }, experiments),
   };
 }

@@ -1,5 +1,6 @@
 import { ModelKind } from '../entities/enums';
 import type { ModelLayer } from '../ml/layer';
+import { registerBert, type BertRegistration } from '../ml/ner/register';
 import type { ModelVersionRow } from '../ml/registry/registry';
 import type { RequestContext } from '../tenancy/context';
 import type { SegmentService } from './segment.service';
@@ -34,6 +35,11 @@ export class ModelService {
     const version = await this.models.registry.activate(ctx, id);
     if (version.kind === ModelKind.SEGMENTATION && before && !before.active) await this.segments.relabel(ctx, version);
     return version;
+  }
+
+  /** Stores a brand's own BERT-style NER graph as its active NER version (src/ml/ner/register.ts). */
+  registerBert(ctx: RequestContext, input: BertRegistration): Promise<ModelVersionRow> {
+    return registerBert(ctx, this.models.registry, this.models.runtime, input);
   }
 
   /** Where models run on this instance: cpu, webgpu or cuda. */

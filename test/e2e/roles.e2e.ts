@@ -133,6 +133,8 @@ describe('roles on every path', () => {
     segmentation: { query: '{ segmentation { k } }', role: Role.ANALYST },
     experiments: { query: '{ experiments { totalCount } }', role: Role.ANALYST },
     experiment: { query: '{ experiment(id: "00000000-0000-4000-8000-000000000000") { id } }', role: Role.ANALYST },
+    extractDemands: { query: '{ extractDemands(text: "") { model } }', role: Role.ANALYST },
+    demandTrends: { query: '{ demandTrends(first: 1) { demand } }', role: Role.ANALYST },
   };
 
   it('every root query field is in the table above', async () => {

@@ -20,16 +20,7 @@ const contractFile = path.resolve(root, '../shared/contract/schema.graphql');
  * by the change that builds it. The test also fails if something listed here
  * already exists, so the list never hides a part that is present.
  */
-const NOT_YET_BUILT = new Set<string>(
-  [
-    'DemandType',
-    'DemandEntity',
-    'DemandExtraction',
-    'DemandTrend',
-    'Query.extractDemands',
-    'Query.demandTrends',
-  ],
-);
+const NOT_YET_BUILT = new Set<string>([]);
 
 describe('the printed schema', () => {
   let schema: GraphQLSchema;

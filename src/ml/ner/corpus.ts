@@ -36,7 +36,7 @@
  */
 
 import { Random } from '../train/random';
-import { dictionaryNames, plausibleName, tagWords, typeOfTag } from './jieba';
+import { dictionaryNames, plainWords, plausibleName, tagWords, typeOfTag } from './jieba';
 import {
   BUDGET_BOUNDS,
   CHINESE_GIVEN_NAME_CHARS,
@@ -956,6 +956,14 @@ function addNoise(random: Random, pieces: Piece[], script: Script, scale: number
     }
   } else if (last && p(0.3)) {
     pieces.push({ text: pick(random, script === 'zh' ? ['。', '！', '？', '~', '...'] : ['.', '!', '?', '...', '!!']), type: null });
+  }
+  // An unlabelled clause of everyday words before or after the demand ("说实话感觉挺好的，…").
+  if (script === 'zh' && p(0.35)) {
+    const words = plainWords();
+    const clause = Array.from({ length: 2 + random.int(4) }, () => pick(random, words)).join('');
+    const mark = pick(random, ['，', ',', '。', ' ', '！']);
+    if (chance(random, 0.5)) pieces.unshift({ text: clause + mark, type: null });
+    else pieces.push({ text: mark + clause, type: null });
   }
   // Filler and slang at the ends, emoji at the end or between pieces.
   if (p(0.15)) pieces.unshift({ text: pick(random, FILLER[script].before), type: null });

@@ -163,3 +163,25 @@ export function dictionaryNames(): Readonly<Record<NameType, readonly string[]>>
   }
   return vocabulary;
 }
+
+/** jieba's tags of words that are never a demand or a name: verbs, adjectives, adverbs, idioms, conjunctions, pronouns, particles. */
+const PLAIN_TAGS = new Set(['v', 'vd', 'a', 'ad', 'an', 'd', 'l', 'i', 'c', 'r', 'z', 'u', 'p', 'y', 'e', 'o']);
+let plain: string[] | null = null;
+
+/**
+ * Common Chinese words of the tags above (frequency 300 or more in jieba's
+ * dictionary, Han characters only, one to four of them): the everyday
+ * words learners' feedback is mostly made of, for the corpus to put around
+ * its entities as unlabelled clauses, so that the tagger learns that a
+ * character it seldom saw is not for that a name.
+ */
+export function plainWords(): readonly string[] {
+  if (!plain) {
+    plain = [];
+    for (const line of Buffer.from(dictionary()).toString('utf8').split('\n')) {
+      const [word, freq, tag] = line.trim().split(' ');
+      if (tag && PLAIN_TAGS.has(tag) && Number(freq) >= 300 && word.length <= 4 && HAN_ONLY.test(word)) plain.push(word);
+    }
+  }
+  return plain;
+}

@@ -3,7 +3,7 @@ import type { ProgressCallback } from '../train/progress';
 import { Random } from '../train/random';
 import { KERNEL, LABELS, type TaggerWeights } from './tagger';
 import { spansToBio, type AnnotatedText } from './types';
-import { buildVocabulary, encodeInto, type Vocabulary } from './vocab';
+import { buildVocabulary, encodeInto, UNKNOWN, type Vocabulary } from './vocab';
 
 export interface TaggerOptions {
   /** Embedding width. */
@@ -18,6 +18,13 @@ export interface TaggerOptions {
   minCount?: number;
   /** Longer sentences are cut to this many units. */
   maxLength?: number;
+  /**
+   * Share of text units read as unknown in each step, whatever their label,
+   * so that a unit the vocabulary lacks is not taken for a name: in the
+   * corpus most rare units are people and places, in learners' text they
+   * are anything.
+   */
+  unknownRate?: number;
   seed?: number;
 }
 
@@ -29,10 +36,11 @@ export const TAGGER_DEFAULTS: Required<TaggerOptions> = {
     { outputs: 64, dilation: 4 },
   ],
   epochs: 6,
-  batchUnits: 8192,
-  learningRate: 0.004,
+  batchUnits: 256,
+  learningRate: 0.002,
   minCount: 2,
   maxLength: 160,
+  unknownRate: 0.1,
   seed: 1,
 };
 
@@ -146,16 +154,14 @@ export async function trainTagger(corpus: readonly AnnotatedText[], options: Tag
 
   const order = Int32Array.from({ length: items.length }, (_x, i) => i);
   const losses: number[] = [];
-  const batches = Math.max(1, Math.ceil(units / o.batchUnits));
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = random.int(i + 1);
       [order[i], order[j]] = [order[j], order[i]];
     }
-    let total = 0;
-    let steps = 0;
-    let start = 0;
-    while (start < order.length) {
+    // The epoch's steps: sentences in the shuffled order, packed up to batchUnits units each.
+    const chunks: { ids: Int32Array; labels: Uint8Array }[][] = [];
+    for (let start = 0; start < order.length; ) {
       const chunk: { ids: Int32Array; labels: Uint8Array }[] = [];
       let size = 0;
       while (start < order.length && (size === 0 || size + items[order[start]].ids.length <= o.batchUnits)) {
@@ -163,7 +169,13 @@ export async function trainTagger(corpus: readonly AnnotatedText[], options: Tag
         chunk.push(it);
         size += it.ids.length;
       }
+      chunks.push(chunk);
+    }
+    let total = 0;
+    let steps = 0;
+    for (const chunk of chunks) {
       const packed = pack(chunk, gap);
+      for (let i = 0; i < packed.ids.length; i++) if (packed.mask[i] > 0 && random.next() < o.unknownRate) packed.ids[i] = UNKNOWN;
       const loss = tf.tidy(() => {
         const ids = tf.tensor1d(packed.ids, 'int32');
         const mask = tf.tensor2d(packed.mask, [packed.mask.length, 1]);
@@ -175,10 +187,10 @@ export async function trainTagger(corpus: readonly AnnotatedText[], options: Tag
       loss.dispose();
       steps++;
       onProgress?.({
-        fraction: (epoch - 1 + Math.min(1, steps / batches)) / o.epochs,
+        fraction: (epoch - 1 + steps / chunks.length) / o.epochs,
         epoch,
         loss: total / steps,
-        message: `tagger epoch ${epoch}/${o.epochs}, step ${steps}/${batches}`,
+        message: `tagger epoch ${epoch}/${o.epochs}, step ${steps}/${chunks.length}`,
       });
     }
     losses.push(total / Math.max(1, steps));

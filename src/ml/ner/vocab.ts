@@ -43,6 +43,20 @@ export function buildVocabulary(texts: Iterable<string>, minCount = 2): Vocabula
   return vocabulary(['<pad>', '<unk>', ...kept]);
 }
 
+/**
+ * A vocabulary's units as numbers, for a version's stored description: the
+ * code of each unit after the two reserved ones. A unit can be half of a
+ * surrogate pair (an emoji's), which JSON in PostgreSQL refuses as text.
+ */
+export function unitCodes(units: readonly string[]): number[] {
+  return units.slice(2).map((u) => u.charCodeAt(0));
+}
+
+/** The vocabulary of stored unit codes (the inverse of unitCodes). */
+export function vocabularyOfCodes(codes: readonly number[]): Vocabulary {
+  return vocabulary(['<pad>', '<unk>', ...codes.map((c) => String.fromCharCode(c))]);
+}
+
 /** The ids of a text's units, into `out` from `offset`. */
 export function encodeInto(text: string, vocab: Vocabulary, out: Int32Array, offset: number): void {
   for (let i = 0; i < text.length; i++) out[offset + i] = vocab.ids.get(foldUnit(text[i])) ?? UNKNOWN;

@@ -14,10 +14,16 @@ export interface TensorData {
   dims: readonly number[];
 }
 
+/** An input; int64 (BigInt64Array) is for graphs Allied did not build, such as registered BERT taggers. */
+export interface InputTensor {
+  data: Float32Array | Int32Array | BigInt64Array;
+  dims: readonly number[];
+}
+
 /** One loaded model on one execution provider. */
 export interface ModelSession {
   readonly provider: Provider;
-  run(feeds: Record<string, TensorData>): Promise<Record<string, TensorData>>;
+  run(feeds: Record<string, InputTensor>): Promise<Record<string, TensorData>>;
   release(): Promise<void>;
 }
 
@@ -80,10 +86,11 @@ class OrtSession implements ModelSession {
     readonly provider: Provider,
   ) {}
 
-  async run(feeds: Record<string, TensorData>): Promise<Record<string, TensorData>> {
+  async run(feeds: Record<string, InputTensor>): Promise<Record<string, TensorData>> {
     const inputs: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
-      inputs[name] = new this.ort.Tensor(t.data instanceof Float32Array ? 'float32' : 'int32', t.data, t.dims);
+      const type = t.data instanceof Float32Array ? 'float32' : t.data instanceof BigInt64Array ? 'int64' : 'int32';
+      inputs[name] = new this.ort.Tensor(type, t.data, t.dims);
     }
     const results = await this.session.run(inputs);
     const out: Record<string, TensorData> = {};

@@ -6,8 +6,11 @@ const DAY_MS = 86_400_000;
 /**
  * Every learner of the brand with the aggregates segments are made of, as
  * of `now`, in two statements under the brand's row-level security: one
- * over its events per learner, one of course interactions per topic (any
- * course the brand can read, its own or joint). Spend sums minor units
+ * over its events per learner, one of interactions per topic: with any
+ * course the brand can read (its own or joint), and each feedback in which
+ * the learner asked for the topic (its voiced demands, in lower case), so
+ * that a learner who has only written to the brand is clustered by what
+ * they want. Spend sums minor units
  * across currencies: it is a scale for clustering, never money.
  */
 export async function loadLearnerAggregates(ctx: TenantScope, now: Date): Promise<LearnerAggregates[]> {
@@ -44,13 +47,18 @@ export async function loadLearnerAggregates(ctx: TenantScope, now: Date): Promis
      join courses c on c.tenant_id = e.course_tenant_id and c.id = e.course_id
      cross join lateral unnest(c.topics) as t(topic)
      where e.tenant_id = $1 and e.course_id is not null and e.occurred_at <= $2
-     group by e.learner_id, t.topic`,
+     group by e.learner_id, t.topic
+     union all
+     select d.learner_id, lower(d.value), count(distinct d.event_id)
+     from learner_demands d
+     where d.tenant_id = $1 and d.type = 'TOPIC' and d.voiced_at <= $2
+     group by d.learner_id, lower(d.value)`,
     [ctx.brandId, now],
   );
   const interests = new Map<string, Record<string, number>>();
   for (const t of topics) {
     const own = interests.get(t.learner_id) ?? {};
-    own[t.topic] = Number(t.n);
+    own[t.topic] = (own[t.topic] ?? 0) + Number(t.n);
     interests.set(t.learner_id, own);
   }
   return rows.map((r) => ({
