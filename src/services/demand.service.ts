@@ -430,7 +430,8 @@ function trimmed(text: string, span: TaggedSpan): TaggedSpan | null {
 
 function entityOf(text: string, span: TaggedSpan): DemandEntityView {
   const surface = text.slice(span.start, span.end);
-  return { type: span.type, text: surface, start: span.start, end: span.end, confidence: span.confidence, value: valueOf(span.type, surface) };
+  const confidence = Math.round(span.confidence * 10_000) / 10_000;
+  return { type: span.type, text: surface, start: span.start, end: span.end, confidence, value: valueOf(span.type, surface) };
 }
 
 /** The normalised meaning of LEVEL, FORMAT, TIME and BUDGET entities (src/ml/ner/normalise.ts). */

@@ -1,4 +1,5 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { bertShapedGraph, LABELS_JSON, randomWeights, VOCAB } from '../support/bert';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -160,6 +161,45 @@ describe('the allied command', () => {
       expect(server.output()).not.toMatch(/demo data created/);
     } finally {
       expect(await stop(server)).toBe(0);
+    }
+  });
+
+  it('model register checks a BERT NER graph and makes it the brand\'s active model, which the server then serves', async () => {
+    const files = fs.mkdtempSync(path.join(os.tmpdir(), 'allied-bert-'));
+    try {
+      fs.writeFileSync(path.join(files, 'model.onnx'), bertShapedGraph(randomWeights(3)));
+      fs.writeFileSync(path.join(files, 'vocab.txt'), `${VOCAB.join('\n')}\n`);
+      fs.writeFileSync(path.join(files, 'labels.json'), LABELS_JSON);
+      fs.writeFileSync(path.join(files, 'bad-labels.json'), JSON.stringify(['O', 'B-MISC']));
+      const args = (labels = 'labels.json') => ['model', 'register', '--brand', 'harbor-fc', '--kind', 'NER', '--onnx', path.join(files, 'model.onnx'), '--vocab', path.join(files, 'vocab.txt'), '--labels', path.join(files, labels)];
+
+      const usage = await allied(['model', 'register', '--brand', 'harbor-fc', '--kind', 'NER'], env());
+      expect(usage.status).toBe(2);
+      expect(usage.stderr).toMatch(/model register needs --onnx[\s\S]*Usage: allied model register/);
+      const kind = await allied([...args().slice(0, 4), '--kind', 'CTR', ...args().slice(6)], env());
+      expect(kind.status).toBe(2);
+      expect(kind.stderr).toMatch(/--kind must be NER/);
+      const labels = await allied(args('bad-labels.json'), env());
+      expect(labels.status).toBe(1);
+      expect(labels.stderr).toMatch(/MISC is not one of/);
+
+      const ok = await allied(args(), env());
+      // (ONNX Runtime's probe of the GPU providers may warn on stderr; Allied itself says nothing there.)
+      expect({ status: ok.status, allied: /allied:/.test(ok.stderr) }).toEqual({ status: 0, allied: false });
+      const id = /model (\S+) registered for harbor-fc and active: 9 labels, 20 tokens, int64 inputs/.exec(ok.stdout)?.[1];
+      expect(id).toBeTruthy();
+
+      const server = await start();
+      try {
+        const answer = await query(server.url, server.tokens['harbor-fc'], '{ extractDemands(text: "need a beginner python course") { model entities { type text } } }');
+        expect(answer.data.extractDemands.model).toBe(id);
+        const other = await query(server.url, server.tokens['summit-academy'], '{ extractDemands(text: "need a beginner python course") { model } }');
+        expect(other.data.extractDemands.model).toMatch(/^allied-default-ner-/);
+      } finally {
+        expect(await stop(server)).toBe(0);
+      }
+    } finally {
+      fs.rmSync(files, { recursive: true, force: true });
     }
   });
 

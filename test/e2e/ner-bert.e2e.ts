@@ -1,62 +1,35 @@
-import { GraphBuilder } from '../../src/ml/onnx/builder';
-import { Random } from '../../src/ml/train/random';
+import { bertInterface, bertShapedGraph, H, LABELS, LABELS_JSON, randomWeights, VOCAB, type Weights } from '../support/bert';
 import { Principal } from '../../src/tenancy/principal';
 import { codes, TestApp, type TestBrand } from '../support/server';
 
 /**
  * A brand's own BERT-style token classifier: a tiny, randomly initialised
- * graph with BERT's inputs and output, built here (no real weights exist on
- * this machine), registered the way `allied model register` does, and
+ * graph with BERT's inputs and output, built in the test
+ * (test/support/bert.ts; no real weights exist on this machine), registered the way `allied model register` does, and
  * served by extractDemands. What it answers is checked against a
  * computation of the same forward pass and the same word-level decoding
  * written independently below.
  */
 
-const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'need', 'a', 'begin', '##ner', 'python', 'course', ',', 'video', '想', '学', '古', '琴', '周', '末', 'in', 'beijing'];
-const LABELS = ['O', 'B-TOPIC', 'I-TOPIC', 'B-LEVEL', 'I-LEVEL', 'B-LOC', 'I-LOC', 'B-TIME', 'I-TIME'];
-const H = 8;
 const EXTRACT = `query($t: String!) { extractDemands(text: $t) { model entities { type text start end confidence } } }`;
 
-interface Weights {
-  word: Float32Array;
-  type: Float32Array;
-  w1: Float32Array;
-  b1: Float32Array;
-  w2: Float32Array;
-  b2: Float32Array;
-}
-
-function randomWeights(seed: number): Weights {
-  const random = new Random(seed);
-  const init = (n: number, scale: number) => Float32Array.from({ length: n }, () => random.normal() * scale);
-  return { word: init(VOCAB.length * H, 1), type: init(2 * H, 0.1), w1: init(H * H, 0.7), b1: init(H, 0.1), w2: init(H * LABELS.length, 1.5), b2: init(LABELS.length, 0.3) };
-}
-
-/** embeddings (word + token type) × mask → tanh(· W1 + b1) → · W2 + b2: BERT's inputs and output around a tiny body. */
-function bertShapedGraph(w: Weights): Uint8Array {
-  const g = new GraphBuilder('tiny_bert_token_classifier');
-  g.input('input_ids', 'int64', ['batch', 'tokens']);
-  g.input('attention_mask', 'int64', ['batch', 'tokens']);
-  g.input('token_type_ids', 'int64', ['batch', 'tokens']);
-  g.output('logits', 'float32', ['batch', 'tokens', LABELS.length]);
-  g.initializer('word_embeddings', 'float32', [VOCAB.length, H], w.word);
-  g.initializer('type_embeddings', 'float32', [2, H], w.type);
-  g.initializer('w1', 'float32', [H, H], w.w1);
-  g.initializer('b1', 'float32', [H], w.b1);
+/**
+ * The same graph with learned positions for at most `positions` tokens, as
+ * BERT has (512): a longer input makes ONNX Runtime fail the call.
+ */
+function positionLimitedGraph(w: Weights, positions: number): Uint8Array {
+  const g = bertInterface('tiny_bert_with_positions', w);
+  g.initializer('position_embeddings', 'float32', [positions, H], Float32Array.from({ length: positions * H }, (_v, i) => ((i % 7) - 3) / 10));
   g.initializer('w2', 'float32', [H, LABELS.length], w.w2);
-  g.initializer('b2', 'float32', [LABELS.length], w.b2);
-  g.initializer('axis2', 'int64', [1], BigInt64Array.of(2n));
+  g.initializer('zero', 'int64', [], BigInt64Array.of(0n));
+  g.initializer('one', 'int64', [], BigInt64Array.of(1n));
+  g.node('Shape', ['input_ids'], 'shape');
+  g.node('Gather', ['shape', 'one'], 'length', { axis: 0 });
+  g.node('Range', ['zero', 'length', 'one'], 'position_ids');
+  g.node('Gather', ['position_embeddings', 'position_ids'], 'positions', { axis: 0 });
   g.node('Gather', ['word_embeddings', 'input_ids'], 'words', { axis: 0 });
-  g.node('Gather', ['type_embeddings', 'token_type_ids'], 'types', { axis: 0 });
-  g.node('Add', ['words', 'types'], 'embedded');
-  g.node('Cast', ['attention_mask'], 'mask_float', { to: 1 });
-  g.node('Unsqueeze', ['mask_float', 'axis2'], 'mask3');
-  g.node('Mul', ['embedded', 'mask3'], 'masked');
-  g.node('MatMul', ['masked', 'w1'], 'h1');
-  g.node('Add', ['h1', 'b1'], 'h1b');
-  g.node('Tanh', ['h1b'], 'hidden');
-  g.node('MatMul', ['hidden', 'w2'], 'projected');
-  g.node('Add', ['projected', 'b2'], 'logits');
+  g.node('Add', ['words', 'positions'], 'embedded');
+  g.node('MatMul', ['embedded', 'w2'], 'logits');
   return g.toBytes();
 }
 
@@ -117,13 +90,14 @@ describe('a registered BERT NER graph', () => {
     await app?.stop();
   });
 
-  const register = (brand: TestBrand, input: Partial<{ onnx: Uint8Array; vocab: string; labels: string }>) =>
+  const register = (brand: TestBrand, input: Partial<{ onnx: Uint8Array; vocab: string; labels: string; maxTokens: number }>) =>
     app.server.app.runAs(Principal.system(brand.id, 'test register'), (ctx) =>
       app.server.app.services.models.registerBert(ctx, {
         onnx: input.onnx ?? bertShapedGraph(weights),
         vocab: input.vocab ?? `${VOCAB.join('\n')}\n`,
-        labels: input.labels ?? JSON.stringify({ id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])) }),
+        labels: input.labels ?? LABELS_JSON,
         lowercase: true,
+        maxTokens: input.maxTokens,
       }),
     );
 
@@ -178,7 +152,7 @@ describe('a registered BERT NER graph', () => {
       expect(answer.entities.map((e: any) => ({ type: e.type, text: e.text, start: e.start, end: e.end }))).toEqual(
         expected.map(({ type, text: t, start, end }) => ({ type, text: t, start, end })),
       );
-      answer.entities.forEach((e: any, i: number) => expect(e.confidence).toBeCloseTo(expected[i].confidence, 4));
+      answer.entities.forEach((e: any, i: number) => expect(e.confidence).toBeCloseTo(expected[i].confidence, 3));
     }
     // The random weights tag something: the comparison is not of two empty lists.
     expect(found).toBeGreaterThan(0);
@@ -192,4 +166,30 @@ describe('a registered BERT NER graph', () => {
     expect(answer.entities.length === 0 || answer.entities[answer.entities.length - 1].end > 512 * 2).toBe(true);
     expect(codes(await app.gql(a.token, EXTRACT, { t: 'x'.repeat(4001) }))).toEqual(['BAD_USER_INPUT']);
   });
+
+  it('retries a feedback text the model cannot read alone, records it as failed with the reason, and extracts the rest of its batch', async () => {
+    // Probe texts fit 16 positions; feedback of more tokens does not.
+    await register(b, { onnx: positionLimitedGraph(weights, 16) });
+    const long = Array.from({ length: 30 }, () => 'python').join(' ');
+    const RECORD = `mutation($e: [EventInput!]!) { recordEvents(events: $e) { accepted } }`;
+    await app.ok(b.token, RECORD, {
+      e: [
+        { type: 'FEEDBACK', idempotencyKey: 'short', learnerExternalId: 'l1', text: 'need a python course', occurredAt: new Date().toISOString() },
+        { type: 'FEEDBACK', idempotencyKey: 'poison', learnerExternalId: 'l2', text: long, occurredAt: new Date().toISOString() },
+      ],
+    });
+    const ids = Object.fromEntries(
+      (await app.sql(`select idempotency_key, id from events where tenant_id = $1 and type = 'FEEDBACK'`, [b.id])).map((r: any) => [r.idempotency_key, r.id]),
+    );
+    const state = async (key: string) => (await app.sql(`select state, attempts, last_error from jobs where tenant_id = $1 and idempotency_key = $2`, [b.id, `single:${ids[key]}`]))[0];
+    const deadline = Date.now() + 60_000;
+    while ((await state('poison'))?.state !== 'DEAD' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(await state('short')).toMatchObject({ state: 'DONE' });
+    const poison = await state('poison');
+    expect(poison).toMatchObject({ state: 'DEAD', attempts: 3 });
+    expect(poison.last_error).toContain('Non-zero status code returned while running');
+    // The batch that held both finished: nothing waits behind the poison text.
+    const batches = await app.sql(`select state from jobs where tenant_id = $1 and kind = 'demands.extract' and idempotency_key is null`, [b.id]);
+    expect(batches.map((j: any) => j.state)).toEqual(['DONE']);
+  }, 90_000);
 });
