@@ -20,7 +20,7 @@ export class DemandResolver {
   @Authorized(Role.ANALYST)
   @Query(() => [DemandTrend], {
     description:
-      "Demands (TOPIC, LEVEL, FORMAT, TIME, BUDGET) ranked by the learners who voiced them in FEEDBACK over the last `days` days, with the window before for comparison: the brand's own learners, or with allianceId every ACTIVE member's, as counts only.",
+      "Demands (TOPIC, LEVEL, FORMAT, TIME, BUDGET) ranked by the learners who voiced them in FEEDBACK over the last `days` days, with the window before for comparison: the brand's own learners, or with allianceId every ACTIVE member's, as counts only and only demands at least two learners voiced.",
   })
   demandTrends(
     @Ctx() ctx: RequestContext,

@@ -75,7 +75,7 @@ export class PartnerSuggestion {
   })
   unmetDemands!: string[];
   @Field(() => Float, {
-    description: 'What suggestions are ordered by: complementarity + 0.5 × the share of learners with unmet demands whose demand the partner covers (src/services/partner.service.ts).',
+    description: 'What suggestions are ordered by: complementarity + 0.5 × the share of unmet demand the partner covers (learners per uncovered topic, summed over the topics it publishes, over the same sum for all; src/services/partner.service.ts).',
   })
   rank!: number;
   @Field() reason!: string;

@@ -7,12 +7,13 @@ import type { ServedVersion } from '../ml/recommend/serving';
 import { extractWithPatterns } from '../ml/ner/baseline';
 import { gazetteerFromCatalog, type Gazetteer } from '../ml/ner/corpus';
 import { mergeSpans } from '../ml/ner/hybrid';
-import { foldForMatch, normalise } from '../ml/ner/normalise';
+import { atWordBoundary, foldForMatch, lexiconName, normalise } from '../ml/ner/normalise';
 import type { TaggedSpan } from '../ml/ner/tagger';
 import { DEMAND_TYPES, type DemandType } from '../ml/ner/types';
 import { ModelIntegrityError } from '../ml/registry/registry';
 import { TtlCache } from '../ml/ttl-cache';
 import type { RequestContext } from '../tenancy/context';
+import { isUuid } from '../tenancy/credentials';
 import type { AfterStoreHook, StoredEvent } from './event.service';
 
 /** Longest text extractDemands reads, in characters (code points). */
@@ -30,6 +31,8 @@ export const MAX_CORRECTED_ENTITIES = 100;
 /** How long a brand's catalog serves as its gazetteer before it is read again, and how many courses it holds at most. */
 export const CATALOG_TTL_MS = 60_000;
 export const GAZETTEER_COURSES = 20_000;
+/** Uncovered topics partner suggestions weigh, most voiced first. */
+export const MAX_UNMET_TOPICS = 200;
 /** The `source` of demands an analyst corrected. */
 export const CORRECTION_SOURCE = 'correction';
 
@@ -173,6 +176,7 @@ export class DemandService {
   private async runExtraction(job: RunningJob, ctx: RequestContext): Promise<void> {
     const ids = readEventIds(job.payload);
     const manager = await ctx.manager();
+    await lockEvents(ctx, ids);
     const rows: FeedbackRow[] = await manager.query(
       `select e.id, e.learner_id, e.occurred_at, e.text from events e
        where e.tenant_id = $1 and e.id = any($2::uuid[]) and e.type = 'FEEDBACK'
@@ -210,7 +214,7 @@ export class DemandService {
         cols.text.push(e.text);
         cols.start.push(e.start);
         cols.end.push(e.end);
-        cols.confidence.push(Math.min(1, Math.max(0, e.confidence)));
+        cols.confidence.push(Number.isFinite(e.confidence) ? Math.min(1, Math.max(0, e.confidence)) : 0);
         cols.at.push(row.occurred_at);
       }
     });
@@ -231,6 +235,8 @@ export class DemandService {
   private async refreshLearners(ctx: RequestContext, learnerIds: readonly string[]): Promise<void> {
     if (learnerIds.length === 0) return;
     const manager = await ctx.manager();
+    // Locked first, so the update's own statement sees every demand committed by a job that held them before.
+    await manager.query(`select id from learners where tenant_id = $1 and id = any($2::uuid[]) order by id for update`, [ctx.brandId, learnerIds]);
     await manager.query(
       `update learners l set demands = coalesce((
          select array_agg(t.value order by t.last desc, t.value) from (
@@ -249,7 +255,9 @@ export class DemandService {
    * found for that event. A correction after another replaces it.
    */
   async correct(ctx: RequestContext, feedbackId: string, input: readonly CorrectedEntity[]): Promise<Extraction> {
+    if (!isUuid(feedbackId)) throw notFound(`FEEDBACK event ${feedbackId}`);
     const manager = await ctx.manager();
+    await lockEvents(ctx, [feedbackId]);
     const [row]: FeedbackRow[] = await manager.query(
       `select id, learner_id, occurred_at, text from events where tenant_id = $1 and id = $2 and type = 'FEEDBACK'`,
       [ctx.brandId, feedbackId],
@@ -310,14 +318,18 @@ export class DemandService {
     const rows: { value: string; learners: string }[] = await manager.query(
       `select value, count(distinct learner_id)::text as learners from learner_demands
        where tenant_id = $1 and type = 'TOPIC' and voiced_at >= now() - make_interval(days => $2)
-       group by value order by count(distinct learner_id) desc, value limit 200`,
+       group by value order by count(distinct learner_id) desc, value`,
       [ctx.brandId, days],
     );
     const coverage = await this.catalogCoverage(ctx);
-    return rows.filter((r) => !coverage('TOPIC', r.value)).map((r) => ({ demand: r.value, learners: Number(r.learners) }));
+    return rows
+      .filter((r) => !coverage('TOPIC', r.value))
+      .slice(0, MAX_UNMET_TOPICS)
+      .map((r) => ({ demand: r.value, learners: Number(r.learners) }));
   }
 
   private async checkMember(ctx: RequestContext, allianceId: string): Promise<void> {
+    if (!isUuid(allianceId)) throw notFound(`Alliance ${allianceId} (among this brand's ACTIVE alliances)`);
     const manager = await ctx.manager();
     const [row] = await manager.query(`select 1 as ok where $1::uuid in (select allied_active_alliances())`, [allianceId]);
     if (!row) throw notFound(`Alliance ${allianceId} (among this brand's ACTIVE alliances)`);
@@ -342,7 +354,8 @@ export class DemandService {
       switch (type) {
         case 'TOPIC': {
           const key = topicKey(value);
-          return topics.has(key) || titles.some((t) => t.includes(key) || t.includes(foldForMatch(value)));
+          const surface = foldForMatch(value);
+          return topics.has(key) || titles.some((t) => inTitle(t, key) || inTitle(t, surface));
         }
         case 'LEVEL':
           return courses.some((c) => c.level === value);
@@ -363,6 +376,16 @@ export class DemandService {
 
 const TREND_TYPES = new Set<DemandType>(['TOPIC', 'LEVEL', 'FORMAT', 'TIME', 'BUDGET']);
 
+/**
+ * Serialises the writers of one feedback event's demands (an extraction job
+ * and an analyst's correction) until the transaction ends: each then sees
+ * what the other committed. In id order, so two batches never deadlock.
+ */
+async function lockEvents(ctx: RequestContext, eventIds: readonly string[]): Promise<void> {
+  const manager = await ctx.manager();
+  await manager.query(`select pg_advisory_xact_lock(hashtextextended('demands:' || x, 0)) from unnest($1::text[]) as x order by x`, [[...new Set(eventIds)]]);
+}
+
 function readEventIds(payload: unknown): string[] {
   const events = (payload as { events?: unknown } | null)?.events;
   if (!Array.isArray(events) || !events.every((e) => typeof e === 'string')) throw new Error('demands.extract needs { events: string[] }');
@@ -371,12 +394,20 @@ function readEventIds(payload: unknown): string[] {
 
 /** A topic as demands and catalogs are matched: its canonical name (the lexicon's, so "茶艺" and "tea ceremony" meet), folded. */
 export function topicKey(topic: string): string {
-  return foldForMatch((normalise('TOPIC', topic) as string | null) ?? topic);
+  return foldForMatch(lexiconName('TOPIC', topic) ?? topic.trim());
+}
+
+/** Whether `key` stands in `title` as a whole word (anywhere, for Chinese). Both folded. */
+export function inTitle(title: string, key: string): boolean {
+  if (!key) return false;
+  for (let at = title.indexOf(key); at >= 0; at = title.indexOf(key, at + 1)) if (atWordBoundary(title, at, key.length)) return true;
+  return false;
 }
 
 /**
  * What a demand counts as in trends and Learner.demands: a topic, person,
- * organisation or place by its canonical name (lexicon) or cleaned text; a
+ * organisation or place by its canonical name (lexicon), else its folded
+ * text (lower case, full-width folded: "Docker" and "docker" are one); a
  * level, format or time slot by its value; a budget as "CNY ≤20000"
  * (minor units); text whose meaning could not be read by its folded text.
  */
@@ -387,8 +418,8 @@ export function demandKey(entity: DemandEntityView): string {
   else if (entity.type === 'FORMAT') key = v?.format ?? null;
   else if (entity.type === 'TIME') key = v?.timeSlot ?? null;
   else if (entity.type === 'BUDGET' && v?.budget) key = budgetKey(v.budget);
-  else if (entity.type !== 'BUDGET') key = normalise(entity.type, entity.text) as string | null;
-  return (key ?? foldForMatch(entity.text)).slice(0, 200);
+  else if (entity.type !== 'BUDGET') key = lexiconName(entity.type, entity.text);
+  return (key ?? foldForMatch(entity.text.trim())).slice(0, 200);
 }
 
 function budgetKey(b: { currency: string; minMinor: number | null; maxMinor: number | null }): string {

@@ -67,11 +67,11 @@ export const UNMET_DEMAND_DAYS = 90;
  *                 uncovered demand   (0 when none is uncovered),
  *
  * an uncovered demand being a TOPIC the caller's learners voiced in the last
- * UNMET_DEMAND_DAYS days that its own PUBLISHED catalog does not have, and
- * learners(d) the distinct learners who voiced it. A partner covers d when
- * one of its published topics equals d, contains it or is contained in it,
- * both by their canonical names (the lexicon's: 茶艺 is tea ceremony) and
- * case- and width-insensitive.
+ * UNMET_DEMAND_DAYS days that its own PUBLISHED catalog does not have (the
+ * MAX_UNMET_TOPICS most voiced), and learners(d) the distinct learners who
+ * voiced it: a learner asking for two uncovered topics weighs in both. A
+ * partner covers d when one of its published topics is d by canonical name
+ * (the lexicon's: 茶艺 is tea ceremony), case- and width-insensitive.
  *
  * Example: the caller's learners ask for 茶艺 (30 learners) and 古琴 (10),
  * neither in its catalog; a candidate with complementarity 0.28 publishes 茶艺
@@ -84,13 +84,10 @@ export function rankOf(complementarityScore: number, unmet: readonly UnmetDemand
   return Math.round((complementarityScore + DEMAND_WEIGHT * (all > 0 ? met / all : 0)) * 10_000) / 10_000;
 }
 
-/** The uncovered demands a catalog of topics covers, most voiced first. */
+/** The uncovered demands a catalog of topics covers (the same canonical topic), most voiced first. */
 export function coveredBy(unmet: readonly UnmetDemand[], topics: readonly string[]): UnmetDemand[] {
-  const folded = topics.map(topicKey);
-  return unmet.filter((d) => {
-    const key = topicKey(d.demand);
-    return folded.some((t) => t === key || t.includes(key) || key.includes(t));
-  });
+  const keys = new Set(topics.map(topicKey));
+  return unmet.filter((d) => keys.has(topicKey(d.demand)));
 }
 
 function reasonFor(fills: Fill[]): string {
@@ -122,7 +119,11 @@ export class PartnerService {
       const published: { brand_id: string; topic: string }[] = await manager.query(`select brand_id, topic from allied_published_topics($1::uuid[])`, [
         brands.map((b) => b.id),
       ]);
-      for (const r of published) topics.set(r.brand_id, [...(topics.get(r.brand_id) ?? []), r.topic]);
+      for (const r of published) {
+        const list = topics.get(r.brand_id);
+        if (list) list.push(r.topic);
+        else topics.set(r.brand_id, [r.topic]);
+      }
     }
     return brands
       .map((brand) => {

@@ -170,6 +170,7 @@ describe('demand extraction', () => {
       }
       // Another brand cannot correct it, and is told only that there is no such feedback.
       expect(codes(await app.gql(b.token, CORRECT, { f: event.id, e: [] }))).toEqual(['NOT_FOUND']);
+      expect(codes(await app.gql(analyst, CORRECT, { f: 'not-an-id', e: [] }))).toEqual(['NOT_FOUND']);
     });
   });
 
@@ -219,6 +220,13 @@ describe('demand extraction', () => {
       expect(joint.find((t: any) => t.demand === 'tea ceremony')).toMatchObject({ type: 'TOPIC', learners: 3 });
       expect(Object.keys(joint[0]).sort()).toEqual(['change', 'coveredByCatalog', 'demand', 'learners', 'previousLearners', 'type']);
       expect(codes(await app.gql(c.token, TRENDS, { a: allianceId }))).toEqual(['NOT_FOUND']);
+      expect(codes(await app.gql(b.token, TRENDS, { a: 'not-an-id' }))).toEqual(['NOT_FOUND']);
+      // What a single learner of the alliance asked for is not shown to the alliance.
+      expect(joint.every((t: any) => t.learners >= 2)).toBe(true);
+      const key = (t: any) => `${t.type}:${t.demand}`;
+      const singles = (await app.ok(a.token, TRENDS, {})).demandTrends.filter((t: any) => t.learners === 1).map(key);
+      expect(singles.length).toBeGreaterThan(0);
+      for (const single of singles) expect(joint.map(key)).not.toContain(single);
     });
 
     it("raises a partner that publishes what the brand's learners ask for and its catalog lacks", async () => {

@@ -33,6 +33,19 @@ function positionLimitedGraph(w: Weights, positions: number): Uint8Array {
   return g.toBytes();
 }
 
+/**
+ * A graph whose word embeddings stop at id `rows`: a text with a token of a
+ * higher id makes ONNX Runtime fail the call (a model that cannot read some
+ * texts, as a broken export can be).
+ */
+function partialVocabularyGraph(w: Weights, rows: number): Uint8Array {
+  const g = bertInterface('tiny_bert_partial_vocabulary', w, rows);
+  g.initializer('w2', 'float32', [H, LABELS.length], w.w2);
+  g.node('Gather', ['word_embeddings', 'input_ids'], 'words', { axis: 0 });
+  g.node('MatMul', ['words', 'w2'], 'logits');
+  return g.toBytes();
+}
+
 /** The same forward pass, one token at a time, in plain arithmetic. */
 function logitsOf(w: Weights, id: number): number[] {
   const x = Array.from({ length: H }, (_v, h) => w.word[id * H + h] + w.type[h]);
@@ -106,6 +119,8 @@ describe('a registered BERT NER graph', () => {
     await expect(register(a, { vocab: 'need\na\n' })).rejects.toThrow('[UNK]');
     await expect(register(a, { onnx: new Uint8Array([1, 2, 3]) })).rejects.toThrow('does not load');
     await expect(register(a, { labels: JSON.stringify(['O', 'B-LOC']) })).rejects.toThrow('logits');
+    // A graph that reads 16 positions cannot serve windows of 512 tokens: refused unless registered for its real limit.
+    await expect(register(a, { onnx: positionLimitedGraph(weights, 16) })).rejects.toThrow('does not run as a token classifier');
     expect((await app.ok(a.token, `{ models(kind: NER) { id } }`)).models).toEqual([]);
   });
 
@@ -159,6 +174,16 @@ describe('a registered BERT NER graph', () => {
     expect((await app.ok(b.token, EXTRACT, { t: cases[0].text })).extractDemands.model).toMatch(/^allied-default-ner-/);
   });
 
+  it('accepts a graph for the window it can read, and splits longer texts into windows of whole words', async () => {
+    const limited = await register(b, { onnx: positionLimitedGraph(weights, 16), maxTokens: 15 });
+    expect(limited.metrics).toMatchObject({ registered: 'bert' });
+    const text = Array.from({ length: 12 }, () => 'beginner').join(' ');
+    const answer = (await app.ok(b.token, EXTRACT, { t: text })).extractDemands;
+    expect(answer.model).toBe(limited.id);
+    // 24 tokens (begin ##ner × 12) in windows of at most 13: cut before a word, never inside one.
+    for (const e of answer.entities) expect(text.slice(e.start, e.end)).toMatch(/^beginner( beginner)*$/);
+  });
+
   it('splits texts longer than its window into windows and still answers in offsets of the whole text', async () => {
     const text = Array.from({ length: 300 }, () => 'python').join(' ');
     const answer = (await app.ok(a.token, EXTRACT, { t: text })).extractDemands;
@@ -168,9 +193,9 @@ describe('a registered BERT NER graph', () => {
   });
 
   it('retries a feedback text the model cannot read alone, records it as failed with the reason, and extracts the rest of its batch', async () => {
-    // Probe texts fit 16 positions; feedback of more tokens does not.
-    await register(b, { onnx: positionLimitedGraph(weights, 16) });
-    const long = Array.from({ length: 30 }, () => 'python').join(' ');
+    // The probe texts' tokens are all below id 15; 琴, 周, 末, in and beijing are not.
+    await register(b, { onnx: partialVocabularyGraph(weights, 15) });
+    const long = '想学古琴，周末 in beijing';
     const RECORD = `mutation($e: [EventInput!]!) { recordEvents(events: $e) { accepted } }`;
     await app.ok(b.token, RECORD, {
       e: [

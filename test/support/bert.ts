@@ -26,14 +26,14 @@ export function randomWeights(seed: number): Weights {
   return { word: init(VOCAB.length * H, 1), type: init(2 * H, 0.1), w1: init(H * H, 0.7), b1: init(H, 0.1), w2: init(H * LABELS.length, 1.5), b2: init(LABELS.length, 0.3) };
 }
 
-/** A graph with BERT's inputs and output declared, and the word embeddings of `w`. */
-export function bertInterface(name: string, w: Weights): GraphBuilder {
+/** A graph with BERT's inputs and output declared, and the word embeddings of `w` (its first `rows` rows). */
+export function bertInterface(name: string, w: Weights, rows = VOCAB.length): GraphBuilder {
   const g = new GraphBuilder(name);
   g.input('input_ids', 'int64', ['batch', 'tokens']);
   g.input('attention_mask', 'int64', ['batch', 'tokens']);
   g.input('token_type_ids', 'int64', ['batch', 'tokens']);
   g.output('logits', 'float32', ['batch', 'tokens', LABELS.length]);
-  g.initializer('word_embeddings', 'float32', [VOCAB.length, H], w.word);
+  g.initializer('word_embeddings', 'float32', [rows, H], w.word.subarray(0, rows * H));
   return g;
 }
 

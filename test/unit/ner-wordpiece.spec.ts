@@ -1,4 +1,4 @@
-import { parseLabels, readLabel } from '../../src/ml/ner/bert';
+import { parseLabels, readLabel, windowsOf } from '../../src/ml/ner/bert';
 import { WordPieceTokenizer } from '../../src/ml/ner/wordpiece';
 
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'un', '##aff', '##able', 'need', 'a', 'begin', '##ner', 'python', ',', '!', '想', '学', 'cafe', '200', '元'];
@@ -43,6 +43,24 @@ describe('WordPiece tokenisation with offsets', () => {
 
   it('refuses a vocabulary without [CLS], [SEP] or [UNK]', () => {
     expect(() => new WordPieceTokenizer(['[PAD]', '[UNK]', '[SEP]'], { lowercase: true })).toThrow('[CLS]');
+  });
+});
+
+describe('BERT windows', () => {
+  const uncased = new WordPieceTokenizer(VOCAB, { lowercase: true });
+  const words = (windows: { piece: string }[][]) => windows.map((w) => w.map((t) => t.piece).join(' '));
+
+  it('end where a word ends, so no word is split between two windows', () => {
+    const tokens = uncased.tokenize('beginner beginner unaffable');
+    expect(tokens.map((t) => t.piece)).toEqual(['begin', '##ner', 'begin', '##ner', 'un', '##aff', '##able']);
+    expect(words(windowsOf(tokens, 3))).toEqual(['begin ##ner', 'begin ##ner', 'un ##aff ##able']);
+    expect(words(windowsOf(tokens, 5))).toEqual(['begin ##ner begin ##ner', 'un ##aff ##able']);
+    expect(words(windowsOf(tokens, 100))).toEqual(['begin ##ner begin ##ner un ##aff ##able']);
+  });
+
+  it('cut a single word longer than a window, the only way it fits', () => {
+    expect(words(windowsOf(uncased.tokenize('unaffable'), 2))).toEqual(['un ##aff', '##able']);
+    expect(windowsOf([], 4)).toEqual([]);
   });
 });
 

@@ -82,16 +82,43 @@ interface Window {
   tokens: WordPieceToken[];
 }
 
-/** Tags texts with a registered BERT graph, all windows of all texts in one model call. */
+/** Windows per model call: a batch of 4,000-character texts is many windows, and attention memory grows with each. */
+export const WINDOWS_PER_CALL = 32;
+
+/**
+ * A text's tokens in windows of at most `per`, each ending where a word
+ * ends (before a token that does not start with ##), so that no word is
+ * split between two windows; a single word longer than a window is cut.
+ */
+export function windowsOf(tokens: readonly WordPieceToken[], per: number): WordPieceToken[][] {
+  const out: WordPieceToken[][] = [];
+  let start = 0;
+  while (start < tokens.length) {
+    let end = Math.min(tokens.length, start + per);
+    if (end < tokens.length) {
+      let cut = end;
+      while (cut > start + 1 && tokens[cut].piece.startsWith('##')) cut--;
+      if (!tokens[cut].piece.startsWith('##')) end = cut;
+    }
+    out.push(tokens.slice(start, end));
+    start = end;
+  }
+  return out;
+}
+
+/** Tags texts with a registered BERT graph, in calls of at most WINDOWS_PER_CALL windows. */
 export async function tagWithBert(session: ModelSession, meta: BertMeta, tokenizer: WordPieceTokenizer, texts: readonly string[]): Promise<TaggedSpan[][]> {
   const per = Math.max(1, meta.maxTokens - 2);
   const windows: Window[] = [];
   texts.forEach((text, t) => {
-    const tokens = tokenizer.tokenize(text);
-    for (let i = 0; i < tokens.length; i += per) windows.push({ text: t, tokens: tokens.slice(i, i + per) });
+    for (const tokens of windowsOf(tokenizer.tokenize(text), per)) windows.push({ text: t, tokens });
   });
   const out: TaggedSpan[][] = texts.map(() => []);
-  if (windows.length === 0) return out;
+  for (let i = 0; i < windows.length; i += WINDOWS_PER_CALL) await tagWindows(session, meta, tokenizer, windows.slice(i, i + WINDOWS_PER_CALL), out);
+  return out;
+}
+
+async function tagWindows(session: ModelSession, meta: BertMeta, tokenizer: WordPieceTokenizer, windows: readonly Window[], out: TaggedSpan[][]): Promise<void> {
   const T = Math.max(...windows.map((w) => w.tokens.length)) + 2;
   const B = windows.length;
   const ids = new Array<number>(B * T).fill(tokenizer.padId);
@@ -107,8 +134,8 @@ export async function tagWithBert(session: ModelSession, meta: BertMeta, tokeniz
     meta.inputType === 'int64' ? { data: BigInt64Array.from(values, (v) => BigInt(v)), dims: [B, T] } : { data: Int32Array.from(values), dims: [B, T] };
   const result = await session.run({ input_ids: tensor(ids), attention_mask: tensor(mask), token_type_ids: tensor(new Array<number>(B * T).fill(0)) });
   const logits = result.logits;
-  if (!logits || logits.dims.length !== 3 || logits.dims[2] !== meta.labels.length) {
-    throw new Error(`the model's logits are [${logits?.dims.join(', ') ?? 'missing'}], not [batch, tokens, ${meta.labels.length}]`);
+  if (!logits || logits.dims.length !== 3 || logits.dims[0] !== B || logits.dims[1] !== T || logits.dims[2] !== meta.labels.length) {
+    throw new Error(`the model's logits are [${logits?.dims.join(', ') ?? 'missing'}], not [${B}, ${T}, ${meta.labels.length}] (batch, tokens, labels)`);
   }
   const L = meta.labels.length;
   const read = meta.labels.map(readLabel);
@@ -116,7 +143,6 @@ export async function tagWithBert(session: ModelSession, meta: BertMeta, tokeniz
     const words = decodeWords(w.tokens, (k) => logits.data.subarray((b * T + k + 1) * L, (b * T + k + 2) * L) as Float32Array, read);
     out[w.text].push(...words);
   });
-  return out;
 }
 
 /** The word-level decoding described above, over one window's tokens. */

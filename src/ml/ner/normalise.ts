@@ -437,15 +437,22 @@ export function normaliseTime(text: string): TimeSlot | null {
 
 const canonical = new Map<string, Map<string, string>>();
 
-function canonicalName(type: 'TOPIC' | 'PERSON' | 'ORG' | 'LOC', text: string): string | null {
+const cleanName = (text: string) => foldWidth(text).replace(/\s+/g, ' ').replace(/^[\s《「“"']+|[\s》」”"']+$/g, '');
+
+/** The lexicon's canonical name for a name of `type` ("py" → "Python", "茶艺" → "tea ceremony"), or null where the lexicon lacks it. */
+export function lexiconName(type: 'TOPIC' | 'PERSON' | 'ORG' | 'LOC', text: string): string | null {
   let names = canonical.get(type);
   if (!names) {
     names = new Map(lexiconEntries(type).map((e) => [foldForMatch(e.text), e.value]));
     canonical.set(type, names);
   }
-  const cleaned = foldWidth(text).replace(/\s+/g, ' ').replace(/^[\s《「“"']+|[\s》」”"']+$/g, '');
+  return names.get(foldForMatch(cleanName(text))) ?? null;
+}
+
+function canonicalName(type: 'TOPIC' | 'PERSON' | 'ORG' | 'LOC', text: string): string | null {
+  const cleaned = cleanName(text);
   if (!cleaned) return null;
-  return names.get(foldForMatch(cleaned)) ?? cleaned;
+  return lexiconName(type, cleaned) ?? cleaned;
 }
 
 // ---------------------------------------------------------------------------

@@ -21,12 +21,16 @@ export interface BertRegistration {
 
 const PROBE_TEXTS = ['need a beginner Python course', '想学经典文学，200元以内'];
 
+/** A text of exactly `tokens` one-token words ("x" is one word, in the vocabulary or [UNK]): a full window. */
+const fullWindow = (tokens: number) => Array.from({ length: tokens }, () => 'x').join(' ');
+
 /**
  * Checks a BERT-style token classifier and stores it as the brand's active
  * NER version: the vocabulary must hold [CLS], [SEP] and [UNK], every label
  * must be O, B-<type> or I-<type> of Allied's types, and the graph must load
- * and answer two probe texts with logits [batch, tokens, labels] for int64
- * inputs (or int32, for graphs exported so). Anything wrong is
+ * and answer two probe texts and a window of `maxTokens` tokens with logits
+ * [batch, tokens, labels] for int64 inputs (or int32, for graphs exported
+ * so). Anything wrong is
  * BAD_USER_INPUT with what and why; nothing is stored then.
  */
 export async function registerBert(ctx: TenantScope, registry: ModelRegistry, runtime: ModelRuntime, input: BertRegistration): Promise<ModelVersionRow> {
@@ -59,7 +63,8 @@ export async function registerBert(ctx: TenantScope, registry: ModelRegistry, ru
     for (const inputType of ['int64', 'int32'] as const) {
       const candidate: BertMeta = { format: BERT_FORMAT, vocab, labels, lowercase: input.lowercase, maxTokens, inputType };
       try {
-        await tagWithBert(session, candidate, tokenizer, PROBE_TEXTS);
+        // The probes, and a window as long as --max-tokens: a graph that cannot read that many is refused now, not at each long text.
+        await tagWithBert(session, candidate, tokenizer, [...PROBE_TEXTS, fullWindow(maxTokens - 2)]);
         meta = candidate;
         break;
       } catch (error) {
