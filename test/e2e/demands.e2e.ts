@@ -193,8 +193,11 @@ describe('demand extraction', () => {
       expect(version.metrics.f1).toBeLessThanOrEqual(1);
 
       const text = '想学古琴，预算两百元以内';
-      const own = (await app.ok(a.token, EXTRACT, { t: text })).extractDemands;
-      expect(own.model).toBe(started.id);
+      // The activation reaches this instance by signal (on PostgreSQL, NOTIFY), at once or nearly.
+      const own = await waitFor('the brand model served', async () => {
+        const got = (await app.ok(a.token, EXTRACT, { t: text })).extractDemands;
+        return got.model === started.id ? got : null;
+      });
       expect(own.entities).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ type: 'TOPIC', text: '古琴' }),

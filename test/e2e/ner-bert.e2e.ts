@@ -1,5 +1,6 @@
 import { bertInterface, bertShapedGraph, H, LABELS, LABELS_JSON, randomWeights, VOCAB, type Weights } from '../support/bert';
 import { Principal } from '../../src/tenancy/principal';
+import { waitFor } from '../support/jobs';
 import { codes, TestApp, type TestBrand } from '../support/server';
 
 /**
@@ -178,8 +179,11 @@ describe('a registered BERT NER graph', () => {
     const limited = await register(b, { onnx: positionLimitedGraph(weights, 16), maxTokens: 15 });
     expect(limited.metrics).toMatchObject({ registered: 'bert' });
     const text = Array.from({ length: 12 }, () => 'beginner').join(' ');
-    const answer = (await app.ok(b.token, EXTRACT, { t: text })).extractDemands;
-    expect(answer.model).toBe(limited.id);
+    // Brand B was served the shipped model before: the change reaches this instance by signal (on PostgreSQL, NOTIFY).
+    const answer = await waitFor('the registered model', async () => {
+      const got = (await app.ok(b.token, EXTRACT, { t: text })).extractDemands;
+      return got.model === limited.id ? got : null;
+    });
     // 24 tokens (begin ##ner × 12) in windows of at most 13: cut before a word, never inside one.
     for (const e of answer.entities) expect(text.slice(e.start, e.end)).toMatch(/^beginner( beginner)*$/);
   });
@@ -194,7 +198,8 @@ describe('a registered BERT NER graph', () => {
 
   it('retries a feedback text the model cannot read alone, records it as failed with the reason, and extracts the rest of its batch', async () => {
     // The probe texts' tokens are all below id 15; 琴, 周, 末, in and beijing are not.
-    await register(b, { onnx: partialVocabularyGraph(weights, 15) });
+    const partial = await register(b, { onnx: partialVocabularyGraph(weights, 15) });
+    await waitFor('the partial model served', async () => (await app.ok(b.token, EXTRACT, { t: 'need a course' })).extractDemands.model === partial.id);
     const long = '想学古琴，周末 in beijing';
     const RECORD = `mutation($e: [EventInput!]!) { recordEvents(events: $e) { accepted } }`;
     await app.ok(b.token, RECORD, {
