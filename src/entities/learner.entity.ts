@@ -7,6 +7,8 @@ export class LearnerEntity {
   @Column('text', { name: 'external_id' }) externalId!: string;
   @Column('text', { nullable: true }) segment!: string | null;
   @Column('text', { array: true }) demands!: string[];
+  /** Read with the row (allied_lifecycle_stage), never stored. */
+  lifecycleStage!: string;
   @Column({ name: 'created_at', type: 'timestamptz', precision: 3, insert: false, update: false })
   createdAt!: Date;
 }

@@ -53,7 +53,18 @@ export function courseFromRow(row: Row): CourseEntity {
   });
 }
 
-export const LEARNER_COLUMNS = 'l.tenant_id, l.id, l.external_id, l.segment, l.demands, l.created_at';
+/** The stages allied_lifecycle_stage answers (src/services/lifecycle.service.ts). */
+export const LIFECYCLE_STAGES = ['PROSPECT', 'NEW', 'ACTIVE', 'LAPSED'] as const;
+/** Lifecycle thresholds of a brand that set none (src/services/lifecycle.service.ts). */
+export const DEFAULT_NEW_DAYS = 30;
+export const DEFAULT_LAPSED_DAYS = 90;
+/** The lifecycle stage of the learner row aliased `l`, with its brand's lifecycle_settings joined as `ls` (LIFECYCLE_JOIN). */
+export const LIFECYCLE_STAGE_SQL = `allied_lifecycle_stage(l.purchases, l.first_purchase_at, l.last_seen_at,
+  coalesce(ls.new_days, ${DEFAULT_NEW_DAYS}), coalesce(ls.lapsed_days, ${DEFAULT_LAPSED_DAYS}))`;
+export const LIFECYCLE_JOIN = 'left join lifecycle_settings ls on ls.tenant_id = l.tenant_id';
+
+/** A learner row aliased `l`, with LIFECYCLE_JOIN. */
+export const LEARNER_COLUMNS = `l.tenant_id, l.id, l.external_id, l.segment, l.demands, l.created_at, ${LIFECYCLE_STAGE_SQL} as lifecycle_stage`;
 
 export function learnerFromRow(row: Row): LearnerEntity {
   return Object.assign(new LearnerEntity(), {
@@ -63,6 +74,7 @@ export function learnerFromRow(row: Row): LearnerEntity {
     segment: row.segment,
     demands: row.demands,
     createdAt: row.created_at,
+    lifecycleStage: row.lifecycle_stage,
   });
 }
 

@@ -1,5 +1,6 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Query, Resolver } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { Learner, LearnerConnection } from '../schema/learner.types';
+import { LifecycleSettings, LifecycleStage } from '../schema/lifecycle.types';
 import type { Services } from '../services';
 import { ConnectionArgs } from '../schema/connection';
 import type { RequestContext } from '../tenancy/context';
@@ -8,6 +9,7 @@ import { Role } from '../tenancy/roles';
 @ArgsType()
 class LearnersArgs extends ConnectionArgs {
   @Field(() => String, { nullable: true }) segment?: string | null;
+  @Field(() => LifecycleStage, { nullable: true, description: 'Only learners in this stage now.' }) stage?: LifecycleStage | null;
 }
 
 @Resolver(() => Learner)
@@ -28,5 +30,21 @@ export class LearnerResolver {
     @Arg('externalId', () => String, { nullable: true }) externalId?: string,
   ) {
     return this.services.learners.get(ctx, { id, externalId });
+  }
+
+  @Authorized(Role.ANALYST)
+  @Query(() => LifecycleSettings, { description: "The brand's lifecycle thresholds." })
+  lifecycleSettings(@Ctx() ctx: RequestContext) {
+    return this.services.lifecycle.thresholds(ctx);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => LifecycleSettings, { description: 'Sets the lifecycle thresholds (either or both); every stage is read with them from then on.' })
+  setLifecycleThresholds(
+    @Ctx() ctx: RequestContext,
+    @Arg('newDays', () => Int, { nullable: true, description: '1..365, at most lapsedDays.' }) newDays?: number | null,
+    @Arg('lapsedDays', () => Int, { nullable: true, description: '1..3650.' }) lapsedDays?: number | null,
+  ) {
+    return this.services.lifecycle.setThresholds(ctx, { newDays: newDays ?? undefined, lapsedDays: lapsedDays ?? undefined });
   }
 }

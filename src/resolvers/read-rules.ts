@@ -84,6 +84,8 @@ export const READ_RULES: Readonly<Record<string, ReadRule>> = {
   DemandValue: Role.ANALYST,
   BudgetRange: Role.ANALYST,
   DemandTrend: Role.ANALYST,
+  LifecycleCounts: Role.ANALYST,
+  LifecycleSettings: Role.ANALYST,
 };
 
 /**

@@ -1,3 +1,4 @@
+import { LifecycleCounts } from './lifecycle.types';
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
 import { Money } from './common.types';
 import { DateTimeScalar, SafeIntScalar } from './scalars';
@@ -24,6 +25,8 @@ export class MetricsSnapshot {
   satisfaction!: number | null;
   @Field(() => SafeIntScalar) ratings!: number;
   @Field(() => SafeIntScalar) activeLearners!: number;
+  @Field(() => LifecycleCounts, { nullable: true, description: "The brand's learners per lifecycle stage now; null for an alliance (learners never cross brands)." })
+  lifecycle?: LifecycleCounts | null;
 }
 
 @ObjectType()

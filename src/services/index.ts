@@ -10,6 +10,7 @@ import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
 import { CtrService } from './ctr.service';
 import { DemandService } from './demand.service';
+import { LifecycleService } from './lifecycle.service';
 import { EventService, type AfterStoreHook } from './event.service';
 import { ExperimentService } from './experiment.service';
 import { IngestService } from './ingest.service';
@@ -57,7 +58,8 @@ export function buildServices(deps: ServiceDependencies) {
   const experiments = new ExperimentService(campaigns, models);
   // Feedback is queued for demand extraction in the events' transaction.
   const demands = new DemandService(deps.models, deps.jobs);
-  const events = new EventService(courses, campaigns, [...(deps.afterStore ?? []), experiments.afterStore, demands.afterStore]);
+  const lifecycle = new LifecycleService();
+  const events = new EventService(courses, campaigns, [...(deps.afterStore ?? []), experiments.afterStore, demands.afterStore, lifecycle.afterStore]);
   return {
     brands,
     apiKeys: new ApiKeyService(),
@@ -68,7 +70,7 @@ export function buildServices(deps: ServiceDependencies) {
     events,
     ingest: new IngestService(events, deps.runAs),
     jobs: new JobService(),
-    metrics: new MetricsService(alliances),
+    metrics: new MetricsService(alliances, lifecycle),
     audit,
     alliances,
     agreements,
@@ -79,6 +81,7 @@ export function buildServices(deps: ServiceDependencies) {
     recommendations: new RecommendationService(deps.models, experiments),
     segments,
     demands,
+    lifecycle,
     ctr: new CtrService(deps.models, campaigns, { explorationShare: deps.ctrExplorationShare }, experiments),
   };
 }

@@ -3,6 +3,7 @@ import type { CampaignMetrics } from '../schema/campaign.types';
 import type { Money } from '../schema/common.types';
 import { MetricsBucket, MetricsWindow } from '../entities/enums';
 import type { MetricsPoint, MetricsSeries, MetricsSnapshot } from '../schema/metrics.types';
+import type { LifecycleService } from './lifecycle.service';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import type { AllianceService } from './alliance.service';
@@ -111,13 +112,16 @@ export function snapshotOf(figures: Figures | null, at: Date, windowStart: Date)
 
 /** Revenue, engagement and satisfaction for the caller's brand, or for an alliance it is an ACTIVE member of. */
 export class MetricsService {
-  constructor(private readonly alliances: AllianceService) {}
+  constructor(
+    private readonly alliances: AllianceService,
+    private readonly lifecycle: LifecycleService,
+  ) {}
 
   async snapshot(ctx: RequestContext, window: MetricsWindow, allianceId?: string | null): Promise<MetricsSnapshot> {
     await this.checkScope(ctx, allianceId);
     const { at, windowStart } = windowOf(window);
     const [row] = await this.figures(ctx, allianceId, windowStart, at, null);
-    return snapshotOf(row?.figures ?? null, at, windowStart);
+    return { ...snapshotOf(row?.figures ?? null, at, windowStart), lifecycle: allianceId ? null : await this.lifecycle.counts(ctx) };
   }
 
   /** Every bucket from the one holding `from` up to `to` (exclusive), empty ones included. */
@@ -191,7 +195,8 @@ export class MetricsService {
               (select f.figures from allied_event_metrics($1, $2, $3, null) f) as figures`,
       [allianceId, windowStart, at],
     );
-    return { active: new Set(allianceId ? row.active : [brandId]), snapshot: snapshotOf(row.figures, at, windowStart) };
+    const lifecycle = allianceId ? null : await this.lifecycle.counts(ctx);
+    return { active: new Set(allianceId ? row.active : [brandId]), snapshot: { ...snapshotOf(row.figures, at, windowStart), lifecycle } };
   }
 
   private async checkScope(ctx: RequestContext, allianceId?: string | null): Promise<void> {

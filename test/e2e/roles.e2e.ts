@@ -135,6 +135,7 @@ describe('roles on every path', () => {
     experiment: { query: '{ experiment(id: "00000000-0000-4000-8000-000000000000") { id } }', role: Role.ANALYST },
     extractDemands: { query: '{ extractDemands(text: "") { model } }', role: Role.ANALYST },
     demandTrends: { query: '{ demandTrends(first: 1) { demand } }', role: Role.ANALYST },
+    lifecycleSettings: { query: '{ lifecycleSettings { newDays } }', role: Role.ANALYST },
   };
 
   it('every root query field is in the table above', async () => {
