@@ -236,7 +236,7 @@ export class DemandService {
     if (learnerIds.length === 0) return;
     const manager = await ctx.manager();
     // Locked first, so the update's own statement sees every demand committed by a job that held them before.
-    await manager.query(`select id from learners where tenant_id = $1 and id = any($2::uuid[]) order by id for update`, [ctx.brandId, learnerIds]);
+    await manager.query(`select id from learners where tenant_id = $1 and id = any($2::uuid[]) order by id for no key update`, [ctx.brandId, learnerIds]);
     await manager.query(
       `update learners l set demands = coalesce((
          select array_agg(t.value order by t.last desc, t.value) from (

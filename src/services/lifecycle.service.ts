@@ -52,8 +52,9 @@ export class LifecycleService {
     if (byLearner.size === 0) return;
     const ids = [...byLearner.keys()].sort();
     const manager = await ctx.manager();
-    // Rows locked in id order first: two calls touching the same learners never deadlock.
-    await manager.query(`select id from learners where tenant_id = $1 and id = any($2::uuid[]) order by id for update`, [ctx.brandId, ids]);
+    // Rows locked in id order first, so two calls touching the same learners never deadlock. NO KEY UPDATE, the
+    // lock the update itself takes: it does not wait for the key-share locks that the events' foreign keys hold.
+    await manager.query(`select id from learners where tenant_id = $1 and id = any($2::uuid[]) order by id for no key update`, [ctx.brandId, ids]);
     await manager.query(
       `update learners l set purchases = l.purchases + u.purchases,
          first_purchase_at = least(l.first_purchase_at, u.first_purchase), last_seen_at = greatest(l.last_seen_at, u.last_seen)
