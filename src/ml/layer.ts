@@ -11,7 +11,7 @@ import { trainSegmentationVersion } from './segments/trainer';
 import type { Signal, SignalBus } from '../realtime/signal';
 import type { MicroBatcherOptions } from './recommend/batcher';
 import { RecommenderServing, type ModelCall, type ServedVersion } from './recommend/serving';
-import { failAbandonedTrainings, ModelRegistry, type ModelVersionRow } from './registry/registry';
+import { failAbandonedTrainings, ModelIntegrityError, ModelRegistry, type ModelVersionRow } from './registry/registry';
 import { SessionCache, type SessionCacheOptions } from './runtime/cache';
 import { ModelRuntime, type MlDevice } from './runtime/runtime';
 import { TrainerPool } from './train/pool';
@@ -136,6 +136,21 @@ export class ModelLayer {
   /** A version to serve, read in `ctx`'s transaction when it is not loaded yet. */
   served(ctx: TenantScope, version: ModelVersionRow): ServedVersion {
     return { id: version.id, load: () => this.registry.artifact(ctx, version) };
+  }
+
+  /**
+   * Runs `work` with a version; null when its artifact fails its check
+   * (ModelIntegrityError): a damaged artifact is never served, the version
+   * is forgotten by the caches and the caller falls back.
+   */
+  async withServed<T>(ctx: TenantScope, version: ModelVersionRow, work: (served: ServedVersion) => Promise<T>): Promise<T | null> {
+    try {
+      return await work(this.served(ctx, version));
+    } catch (error) {
+      if (!(error instanceof ModelIntegrityError)) throw error;
+      await this.forget(ctx.brandId, version.id);
+      return null;
+    }
   }
 
   /** The demand tagger the package ships, for every brand without a NER model of its own (read once). */

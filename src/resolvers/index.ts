@@ -14,7 +14,7 @@ import { CampaignResolver } from './campaign.resolver';
 import { EventResolver } from './event.resolver';
 import { ExperimentArmResolver, ExperimentResolver } from './experiment.resolver';
 import { JobResolver } from './job.resolver';
-import { MetricsResolver } from './metrics.resolver';
+import { MetricsResolver, MetricsSnapshotResolver } from './metrics.resolver';
 import { BrandResolver } from './brand.resolver';
 import { CourseResolver } from './course.resolver';
 import { authChecker } from './guards';
@@ -51,6 +51,7 @@ const RESOLVERS = [
   CampaignResolver,
   EventResolver,
   MetricsResolver,
+  MetricsSnapshotResolver,
   SettlementResolver,
   SettlementLineResolver,
   LiveResolver,

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { LifecycleCounts } from '../schema/lifecycle.types';
 import { MetricsBucket, MetricsSeries, MetricsSnapshot, MetricsWindow } from '../schema/metrics.types';
 import { DateTimeScalar } from '../schema/scalars';
 import type { Services } from '../services';
@@ -29,5 +30,16 @@ export class MetricsResolver {
     @Arg('allianceId', () => ID, { nullable: true }) allianceId?: string,
   ) {
     return this.services.metrics.series(ctx, from, to, bucket ?? MetricsBucket.DAY, allianceId);
+  }
+}
+
+/** MetricsSnapshot.lifecycle: counted when selected, unless the snapshot already holds it (live snapshots) or is an alliance's (null). */
+@Resolver(() => MetricsSnapshot)
+export class MetricsSnapshotResolver {
+  constructor(private readonly services: Services) {}
+
+  @FieldResolver(() => LifecycleCounts, { nullable: true })
+  lifecycle(@Root() snapshot: MetricsSnapshot, @Ctx() ctx: RequestContext) {
+    return snapshot.lifecycle !== undefined ? snapshot.lifecycle : this.services.lifecycle.counts(ctx);
   }
 }

@@ -6,7 +6,7 @@ import { inDailyWindow, localClock, utcOffsetMs } from '../ml/ctr/clock';
 import { impressionOf, loadCreativeContexts, loadLearnerFeatures, type CreativeContext, type LearnerActivity } from '../ml/ctr/data';
 import { ctrPrior } from '../ml/ctr/train';
 import type { ModelLayer } from '../ml/layer';
-import { ModelIntegrityError, type ModelVersionRow } from '../ml/registry/registry';
+import type { ModelVersionRow } from '../ml/registry/registry';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import type { CampaignService } from './campaign.service';
@@ -240,14 +240,8 @@ export class CtrService {
   }
 
   /** Scores impressions with a version; null when its artifact fails its check (it is then forgotten and the prior serves). */
-  private async score(ctx: RequestContext, version: ModelVersionRow, impressions: Parameters<ModelLayer['ctr']['predict']>[1]): Promise<Float32Array | null> {
-    try {
-      return await this.models.ctr.predict(this.models.served(ctx, version), impressions);
-    } catch (error) {
-      if (!(error instanceof ModelIntegrityError)) throw error;
-      await this.models.forget(ctx.brandId, version.id);
-      return null;
-    }
+  private score(ctx: RequestContext, version: ModelVersionRow, impressions: Parameters<ModelLayer['ctr']['predict']>[1]): Promise<Float32Array | null> {
+    return this.models.withServed(ctx, version, (served) => this.models.ctr.predict(served, impressions));
   }
 
   /**

@@ -10,10 +10,10 @@ import { mergeSpans } from '../ml/ner/hybrid';
 import { atWordBoundary, foldForMatch, lexiconName, normalise } from '../ml/ner/normalise';
 import type { TaggedSpan } from '../ml/ner/tagger';
 import { DEMAND_TYPES, type DemandType } from '../ml/ner/types';
-import { ModelIntegrityError } from '../ml/registry/registry';
 import { TtlCache } from '../ml/ttl-cache';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
+import type { AllianceService } from './alliance.service';
 import type { AfterStoreHook, StoredEvent } from './event.service';
 
 /** Longest text extractDemands reads, in characters (code points). */
@@ -101,6 +101,7 @@ export class DemandService {
   constructor(
     private readonly models: ModelLayer,
     private readonly jobs: JobQueue,
+    private readonly alliances: AllianceService,
   ) {}
 
   private readonly catalogs = new TtlCache<Gazetteer>(CATALOG_TTL_MS);
@@ -124,12 +125,9 @@ export class DemandService {
   async extractMany(ctx: RequestContext, texts: readonly string[]): Promise<{ model: string; entities: DemandEntityView[][] }> {
     const active = await this.models.activeVersion(ctx, ModelKind.NER);
     if (active) {
-      try {
-        return { model: active.id, entities: await this.tagAll(ctx, this.models.served(ctx, active), texts) };
-      } catch (error) {
-        if (!(error instanceof ModelIntegrityError)) throw error;
-        await this.models.forget(ctx.brandId, active.id); // a damaged artifact is never served: the shipped model answers
-      }
+      // A damaged artifact is never served: the shipped model answers.
+      const entities = await this.models.withServed(ctx, active, (served) => this.tagAll(ctx, served, texts));
+      if (entities) return { model: active.id, entities };
     }
     const shipped = this.models.defaultTagger();
     return { model: shipped.name, entities: await this.tagAll(ctx, shipped, texts) };
@@ -297,7 +295,7 @@ export class DemandService {
              group by type, value`,
             [ctx.brandId, from, to],
           );
-      return new Map(rows.filter((r) => TREND_TYPES.has(r.type)).map((r) => [`${r.type}\u0000${r.value}`, { type: r.type, value: r.value, learners: Number(r.learners) }]));
+      return new Map(rows.map((r) => [`${r.type}\u0000${r.value}`, { type: r.type, value: r.value, learners: Number(r.learners) }]));
     };
     if (allianceId) await this.checkMember(ctx, allianceId);
     const current = await counts(windows[1], windows[2]);
@@ -329,18 +327,16 @@ export class DemandService {
   }
 
   private async checkMember(ctx: RequestContext, allianceId: string): Promise<void> {
-    if (!isUuid(allianceId)) throw notFound(`Alliance ${allianceId} (among this brand's ACTIVE alliances)`);
-    const manager = await ctx.manager();
-    const [row] = await manager.query(`select 1 as ok where $1::uuid in (select allied_active_alliances())`, [allianceId]);
-    if (!row) throw notFound(`Alliance ${allianceId} (among this brand's ACTIVE alliances)`);
+    if (!isUuid(allianceId) || !(await this.alliances.isActiveMember(ctx, allianceId))) throw notFound('Alliance');
   }
 
   /**
    * Whether the caller's PUBLISHED catalog covers a demand: a topic when a
    * course has it as a topic or in its title (case-insensitive), a level or
    * a format when a course has it, a budget when a course costs no more
-   * than its ceiling in its currency, a time when a course is not LIVE
-   * (recorded courses fit any time) or, for LIVE demands, always false.
+   * than its ceiling in its currency, a time when some course is not LIVE
+   * (a recorded course fits any time); people, organisations and places
+   * never (they are not demands a catalog meets).
    */
   private async catalogCoverage(ctx: RequestContext): Promise<(type: DemandType, value: string) => boolean> {
     const manager = await ctx.manager();
@@ -373,8 +369,6 @@ export class DemandService {
     };
   }
 }
-
-const TREND_TYPES = new Set<DemandType>(['TOPIC', 'LEVEL', 'FORMAT', 'TIME', 'BUDGET']);
 
 /**
  * Serialises the writers of one feedback event's demands (an extraction job

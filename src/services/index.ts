@@ -57,7 +57,7 @@ export function buildServices(deps: ServiceDependencies) {
   // Experiments record the arms of the events they affect, in the events' transaction.
   const experiments = new ExperimentService(campaigns, models);
   // Feedback is queued for demand extraction in the events' transaction.
-  const demands = new DemandService(deps.models, deps.jobs);
+  const demands = new DemandService(deps.models, deps.jobs, alliances);
   const lifecycle = new LifecycleService();
   const events = new EventService(courses, campaigns, [...(deps.afterStore ?? []), experiments.afterStore, demands.afterStore, lifecycle.afterStore]);
   return {

@@ -121,7 +121,8 @@ export class MetricsService {
     await this.checkScope(ctx, allianceId);
     const { at, windowStart } = windowOf(window);
     const [row] = await this.figures(ctx, allianceId, windowStart, at, null);
-    return { ...snapshotOf(row?.figures ?? null, at, windowStart), lifecycle: allianceId ? null : await this.lifecycle.counts(ctx) };
+    // A brand's lifecycle counts are read only when asked for (MetricsSnapshotResolver); an alliance has none.
+    return { ...snapshotOf(row?.figures ?? null, at, windowStart), lifecycle: allianceId ? null : undefined };
   }
 
   /** Every bucket from the one holding `from` up to `to` (exclusive), empty ones included. */

@@ -5,7 +5,7 @@ import { badInput, notFound } from '../errors';
 import type { ModelLayer } from '../ml/layer';
 import { PopularityIndex, type Popular } from '../ml/recommend/popularity';
 import type { Ranked, ServedVersion } from '../ml/recommend/serving';
-import { ModelIntegrityError, type ModelVersionRow } from '../ml/registry/registry';
+import type { ModelVersionRow } from '../ml/registry/registry';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import type { ExperimentRouting } from './ctr.service';
@@ -256,18 +256,14 @@ export class RecommendationService {
     }
     const ranks: Ranks = { versions: new Map(), byLearner: new Map() };
     for (const { row, learners: members } of groups.values()) {
-      const version = this.models.served(ctx, row);
-      try {
+      // A damaged artifact is never served: these learners then get the fallback.
+      await this.models.withServed(ctx, row, async (version) => {
         const ranked = await this.models.recommenders.rank(version, members.map((l) => ({ learnerId: l.id, exclude: l.taken })));
         members.forEach((l, i) => {
           ranks.byLearner.set(l.id, ranked[i]?.slice(0, MODEL_CANDIDATES) ?? null);
           ranks.versions.set(l.id, version);
         });
-      } catch (error) {
-        if (!(error instanceof ModelIntegrityError)) throw error;
-        // A damaged artifact is never served: these learners get the fallback, and the version is dropped from the caches.
-        await this.models.forget(ctx.brandId, row.id);
-      }
+      });
     }
     return ranks;
   }

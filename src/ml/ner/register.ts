@@ -78,10 +78,14 @@ export async function registerBert(ctx: TenantScope, registry: ModelRegistry, ru
     throw new AlliedError('BAD_USER_INPUT', `the graph does not run as a token classifier (inputs input_ids, attention_mask, token_type_ids; output logits [batch, tokens, ${labels.length}]): ${failures.join('; ')}`);
   }
   const version = await registry.create(ctx, { kind: ModelKind.NER, device: runtime.provider, hyper: { registered: 'bert', lowercase: meta.lowercase, maxTokens } });
-  await registry.complete(ctx, version.id, {
-    artifact: { bytes: input.onnx, meta: meta as unknown as Record<string, unknown> },
-    metrics: { registered: 'bert', labels: labels.length, vocabulary: vocab.length, inputType: meta.inputType, bytes: input.onnx.byteLength },
-  });
-  // A registered model is the operator's choice: it is served from now on.
-  return registry.activate(ctx, version.id);
+  // A registered model is the operator's choice: it is served from now on (its bytes were just checked by running them).
+  return registry.complete(
+    ctx,
+    version.id,
+    {
+      artifact: { bytes: input.onnx, meta: meta as unknown as Record<string, unknown> },
+      metrics: { registered: 'bert', labels: labels.length, vocabulary: vocab.length, inputType: meta.inputType, bytes: input.onnx.byteLength },
+    },
+    { activateBecause: 'Activated: registered by an operator with allied model register.' },
+  );
 }

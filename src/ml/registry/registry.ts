@@ -161,13 +161,15 @@ export class ModelRegistry {
   /**
    * Stores a trained version's artifact and held-out metrics, marks it
    * READY, and activates it when its primary metric is not worse than the
-   * active version's (or there is none). The decision is recorded either
-   * way. Returns the version as stored.
+   * active version's (or there is none), or when `activateBecause` says why
+   * it must be (a model an operator registered). The decision is recorded
+   * either way. Returns the version as stored.
    */
   async complete(
     ctx: TenantScope,
     id: string,
     result: { artifact: ModelArtifact; metrics: Record<string, unknown> },
+    options: { activateBecause?: string } = {},
   ): Promise<ModelVersionRow> {
     const manager = await ctx.manager();
     const [version] = await manager.query(
@@ -183,7 +185,9 @@ export class ModelRegistry {
       result.artifact.meta,
     ]);
     const current = await this.active(ctx, kind);
-    const decision = decide(kind, result.metrics, current);
+    const decision = options.activateBecause
+      ? { ...decide(kind, result.metrics, current), activated: true, reason: options.activateBecause }
+      : decide(kind, result.metrics, current);
     if (decision.activated && current) {
       await manager.query(`update model_versions set active = false, updated_at = now() where tenant_id = $1 and id = $2`, [ctx.brandId, current.id]);
     }
