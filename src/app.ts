@@ -16,11 +16,13 @@ import { DeviceError } from './ml/runtime/runtime';
 import { LiveHub, type LiveReads } from './realtime/live';
 import type { SignalBus } from './realtime/signal';
 import { InProcessBus, PostgresBus } from './realtime/signals';
+import { TrackingTokens } from './mail/tokens';
+import { OutboxMailer, SmtpMailer } from './mail/transport';
 import { buildAlliedSchema } from './resolvers';
 import { buildServices, type Services } from './services';
 import { MAX_EVENTS_PER_CALL } from './services/event-rules';
 import { MAX_SERIES_POINTS } from './services/metrics.service';
-import { Authenticator, resolveJwtKeys } from './tenancy/credentials';
+import { Authenticator, developmentSecret, resolveJwtKeys } from './tenancy/credentials';
 import { tenantEntry, type ContextFactory, type RunAs } from './tenancy/run-as';
 
 /**
@@ -48,6 +50,8 @@ export interface App {
   readonly authenticator: Authenticator;
   /** This instance's job worker (src/jobs): drains the outbox with every other instance. */
   readonly jobs: JobRunner;
+  /** This instance's mail sender (the `mail.send` jobs). */
+  readonly mailJobs: JobRunner;
   /** Where services enqueue later work (the same one they were built with). */
   readonly queue: JobQueue;
   /** What one GraphQL operation may spend. */
@@ -68,7 +72,23 @@ export async function createApp(config: Config, database: Database, log: Logger)
     const queue = new JobQueue();
     const models = await openModels(config, database, { runAs, jobs: queue, bus: signals, log });
     stops.push(() => models.close());
-    const services = buildServices({ runAs, jobs: queue, models, ctrExplorationShare: config.ml.ctrExplorationPercent / 100 });
+    const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.concurrency) : new OutboxMailer();
+    stops.push(() => mailer.close());
+    const services = buildServices({
+      runAs,
+      jobs: queue,
+      models,
+      ctrExplorationShare: config.ml.ctrExplorationPercent / 100,
+      mail: {
+        mailer,
+        tokens: new TrackingTokens(config.mail.trackingSecret ?? developmentSecret(config.dataDir, 'tracking-secret')),
+        from: config.mail.from,
+        publicUrl: config.mail.publicUrl,
+        linkTtlDays: config.mail.linkTtlDays,
+        maxAttempts: config.mail.maxAttempts,
+        journeyTickSeconds: config.mail.journeyTickSeconds,
+      },
+    });
 
     const livePool = await liveDataSource(config, database);
     if (livePool !== dataSource) stops.push(() => livePool.destroy());
@@ -92,11 +112,19 @@ export async function createApp(config: Config, database: Database, log: Logger)
     });
 
     // Each feature that runs later work registers its handlers here, by job kind.
-    const handlers: Record<string, JobHandler> = { ...models.handlers, ...services.demands.handlers };
+    const handlers: Record<string, JobHandler> = { ...models.handlers, ...services.demands.handlers, ...services.journeys.handlers };
     const jobs = new JobRunner(dataSource, log, handlers, { runAs });
-    queue.attach(jobs);
+    // Sending has runners of its own, so a backlog of mail never waits behind training or extraction (nor the reverse).
+    const mailJobs = new JobRunner(dataSource, log, services.delivery.handlers, {
+      runAs,
+      concurrency: database.kind === 'embedded' ? 1 : config.mail.concurrency,
+      backoff: { baseMs: config.mail.retryBaseMs, maxMs: 300_000 },
+    });
+    queue.attach({ wake: () => (jobs.wake(), mailJobs.wake()) });
     jobs.start();
+    mailJobs.start();
     stops.push(() => jobs.stop());
+    stops.push(() => mailJobs.stop());
 
     let stopping: Promise<void> | undefined;
     return {
@@ -113,6 +141,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
       guard: new OperationGuard(limits, { maxPage: MAX_PAGE, maxSeriesPoints: MAX_SERIES_POINTS }),
       authenticator,
       jobs,
+      mailJobs,
       queue,
       operationLimits: { maxObjects: limits.maxCost, maxEvents: MAX_EVENTS_PER_CALL },
       stop: () => (stopping ??= stopInOrder(stops)),

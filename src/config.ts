@@ -22,6 +22,26 @@ export interface Config {
   logLevel: string;
   /** Create the demo brands on an empty database. */
   demo: boolean;
+  mail: {
+    /** Set: mail goes to this SMTP server (smtp:// or smtps://). Unset: to the outbox in the database, shown at /outbox. */
+    smtpUrl?: string;
+    /** The From header of every message, e.g. `Brand mail <mail@example.com>`. */
+    from: string;
+    /** The address learners' tracking and unsubscribe links point at. */
+    publicUrl: string;
+    /** HMAC key of tracking tokens; generated into `dataDir` in development when unset. */
+    trackingSecret?: string;
+    /** Days a tracking or unsubscribe link works. */
+    linkTtlDays: number;
+    /** Messages sent at once by this instance (SMTP connections). */
+    concurrency: number;
+    /** Attempts per message before it is recorded as bounced. */
+    maxAttempts: number;
+    /** The wait after a message's first failed attempt, in ms; it doubles with each further one (at most 5 minutes). */
+    retryBaseMs: number;
+    /** How often each active journey looks for learners to enroll and steps that are due. */
+    journeyTickSeconds: number;
+  };
   limits: {
     maxDepth: number;
     maxCost: number;
@@ -163,16 +183,39 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `unknown level "${logLevel}"`);
   }
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL', 'expected an smtp:// or smtps:// URL');
+  const trackingSecret = env.ALLIED_TRACKING_SECRET || undefined;
+  if (trackingSecret !== undefined && trackingSecret.length < 32) throw new ConfigError('ALLIED_TRACKING_SECRET', 'must be at least 32 characters');
+  if (nodeEnv === 'production' && !trackingSecret) throw new ConfigError('ALLIED_TRACKING_SECRET', 'set it in production: it signs the links in every email');
+  const port = int(env, 'PORT', 4000, 0, 65535);
+  const publicUrl = (env.ALLIED_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError('ALLIED_PUBLIC_URL', 'expected an http:// or https:// URL');
+  const from = env.ALLIED_MAIL_FROM || 'Allied <mail@localhost>';
+  if (!/^[^\r\n<>]*<[^\s@<>]+@[^\s@<>]+>$|^[^\s@<>]+@[^\s@<>]+$/.test(from)) {
+    throw new ConfigError('ALLIED_MAIL_FROM', 'expected an address, or a name and <address>');
+  }
   return {
     env: nodeEnv,
     host: env.HOST || '0.0.0.0',
-    port: int(env, 'PORT', 4000, 0, 65535),
+    port,
     databaseUrl,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
     dataDir: path.resolve(env.ALLIED_DATA_DIR || './data'),
     jwt: { secret, publicKey, privateKey: pem(env, 'JWT_PRIVATE_KEY') },
     logLevel,
     demo: bool(env, 'ALLIED_DEMO', true),
+    mail: {
+      smtpUrl,
+      from,
+      publicUrl,
+      trackingSecret,
+      linkTtlDays: int(env, 'ALLIED_LINK_TTL_DAYS', 90, 1, 3650),
+      concurrency: int(env, 'ALLIED_MAIL_CONCURRENCY', 4, 1, 64),
+      maxAttempts: int(env, 'ALLIED_MAIL_MAX_ATTEMPTS', 5, 1, 20),
+      retryBaseMs: int(env, 'ALLIED_MAIL_RETRY_BASE_MS', 2000, 10, 300_000),
+      journeyTickSeconds: int(env, 'ALLIED_JOURNEY_TICK_SECONDS', 60, 1, 3600),
+    },
     limits: {
       maxDepth: int(env, 'ALLIED_MAX_QUERY_DEPTH', 12, 2, 100),
       maxCost: int(env, 'ALLIED_MAX_QUERY_COST', 20000, 10, 10_000_000),

@@ -38,6 +38,7 @@ import { dashboard } from './routes/dashboard';
 import { exportRoutes } from './routes/exports';
 import { healthRoutes } from './routes/health';
 import { ingestRoute } from './routes/ingest';
+import { mailRoutes } from './routes/mail';
 import {
   clientAddress,
   isRefusal,
@@ -118,6 +119,7 @@ export async function serve(app: App): Promise<RunningServer> {
   web.use(ingestRoute(app, releasing));
   web.use(dashboard());
   web.use(exportRoutes(app));
+  web.use(mailRoutes(app));
 
   const ws = graphqlOverWebSocket(app, httpServer, [...extraRules, ...specifiedRules], masked);
   const apollo = new ApolloServer<RequestContext>({

@@ -41,7 +41,7 @@ as $$
     -- learner's last click was on it. Rule 3: for an alliance, only purchases stored with no alliance.
     select p.tenant_id, p.id, k.id
     from public.campaigns k
-    join public.events c on c.campaign_id = k.id and c.type = 'CLICK'
+    join public.events c on c.campaign_id = k.id and c.type in ('CLICK', 'EMAIL_CLICK')
     join public.events p on p.tenant_id = c.tenant_id and p.learner_id = c.learner_id and p.type = 'PURCHASE'
       and p.occurred_at >= c.occurred_at and p.occurred_at < c.occurred_at + make_interval(days => k.attribution_window_days)
     where (k.id = p_campaign or (k.alliance_id = p_alliance and p.alliance_id is null and p.occurred_at >= p_from

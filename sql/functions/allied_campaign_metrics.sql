@@ -27,7 +27,7 @@ begin
   )
   select jsonb_build_object(
     'impressions', (select count(*) from public.events e where e.campaign_id = p_campaign and e.type = 'IMPRESSION'),
-    'clicks', (select count(*) from public.events e where e.campaign_id = p_campaign and e.type = 'CLICK'),
+    'clicks', (select count(*) from public.events e where e.campaign_id = p_campaign and e.type in ('CLICK', 'EMAIL_CLICK')),
     'conversions', (select count(*) from revenue where type = 'PURCHASE'),
     'revenue', coalesce((select jsonb_object_agg(currency, net::text order by currency) from money), '{}'::jsonb),
     'spend', coalesce((select jsonb_object_agg(currency, total::text order by currency) from spend), '{}'::jsonb))

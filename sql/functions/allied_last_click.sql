@@ -4,7 +4,7 @@ as $$
   select c.campaign_id
   from public.events c
   join public.campaigns k on k.tenant_id = c.campaign_tenant_id and k.id = c.campaign_id
-  where c.tenant_id = p_tenant and c.type = 'CLICK' and c.learner_id = p_learner
+  where c.tenant_id = p_tenant and c.type in ('CLICK', 'EMAIL_CLICK') and c.learner_id = p_learner
     and c.occurred_at <= p_at and c.occurred_at > p_at - interval '90 days'
     and c.occurred_at > p_at - make_interval(days => k.attribution_window_days)
     and c.campaign_id is not null

@@ -109,6 +109,10 @@ export enum EventType {
   RATING = 'RATING',
   FEEDBACK = 'FEEDBACK',
   COMPLETE = 'COMPLETE',
+  /** A learner opened an email of the campaign (its tracking pixel loaded). */
+  EMAIL_OPEN = 'EMAIL_OPEN',
+  /** A learner followed a link in an email of the campaign; attributes purchases like CLICK. */
+  EMAIL_CLICK = 'EMAIL_CLICK',
 }
 
 export enum MetricsWindow {
@@ -141,4 +145,35 @@ export enum ModelStatus {
 export enum RecommendationScope {
   OWN = 'OWN',
   ALLIANCE = 'ALLIANCE',
+}
+
+/** What a learner said about receiving email; no statement is no consent. */
+export enum ContactConsent {
+  OPTED_IN = 'OPTED_IN',
+  OPTED_OUT = 'OPTED_OUT',
+}
+
+export enum JourneyTriggerKind {
+  STAGE_ENTERED = 'STAGE_ENTERED',
+  SEGMENT_ENTERED = 'SEGMENT_ENTERED',
+  EVENT_WITHOUT_FOLLOW_UP = 'EVENT_WITHOUT_FOLLOW_UP',
+  SCHEDULED = 'SCHEDULED',
+}
+
+export enum JourneyStepKind {
+  WAIT = 'WAIT',
+  SEND = 'SEND',
+  BRANCH = 'BRANCH',
+}
+
+export enum JourneyBranchCondition {
+  OPENED = 'OPENED',
+  CLICKED = 'CLICKED',
+  PURCHASED = 'PURCHASED',
+}
+
+export enum JourneyStatus {
+  ACTIVE = 'ACTIVE',
+  PAUSED = 'PAUSED',
+  ENDED = 'ENDED',
 }

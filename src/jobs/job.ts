@@ -99,3 +99,23 @@ export async function enqueue(manager: EntityManager, spec: EnqueueSpec): Promis
   );
   return jobFromRow(existing);
 }
+
+/**
+ * `enqueue` for many jobs of one kind in one statement (a journey step for
+ * a thousand learners): the same rules, and keys already used are skipped.
+ * Returns how many were written.
+ */
+export async function enqueueMany(manager: EntityManager, kind: string, jobs: readonly { payload: unknown; idempotencyKey: string; runAt: Date }[], maxAttempts = DEFAULT_MAX_ATTEMPTS): Promise<number> {
+  if (!KIND.test(kind)) throw new RangeError(`job kind ${JSON.stringify(kind)} must match ${KIND}`);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw new RangeError('maxAttempts must be 1..100');
+  if (jobs.length === 0) return 0;
+  const written: unknown[] = await manager.query(
+    `insert into jobs (tenant_id, id, kind, payload, idempotency_key, max_attempts, run_at)
+     select (select allied_current_tenant()), gen_random_uuid(), $1, u.payload, u.key, $2, u.run_at
+     from unnest($3::jsonb[], $4::text[], $5::timestamptz[]) as u(payload, key, run_at)
+     on conflict (tenant_id, kind, idempotency_key) do nothing
+     returning 1`,
+    [kind, maxAttempts, jobs.map((j) => JSON.stringify(j.payload ?? {})), jobs.map((j) => j.idempotencyKey), jobs.map((j) => j.runAt)],
+  );
+  return written.length;
+}

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../tenancy/context';
-import { enqueue, type EnqueueSpec, type Job } from './job';
+import { enqueue, enqueueMany, type EnqueueSpec, type Job } from './job';
 
 /**
  * How services enqueue later work: in the operation's own transaction (a
@@ -21,5 +21,13 @@ export class JobQueue {
     const job = await enqueue(await ctx.manager(), spec);
     ctx.afterCommit(() => this.wake());
     return job;
+  }
+
+  /** Many jobs of one kind in one statement (see enqueueMany); returns how many were new. */
+  async enqueueMany(ctx: RequestContext, kind: string, jobs: readonly { payload: unknown; idempotencyKey: string; runAt: Date }[], maxAttempts?: number): Promise<number> {
+    void ctx.brandId;
+    const written = await enqueueMany(await ctx.manager(), kind, jobs, maxAttempts);
+    if (written > 0) ctx.afterCommit(() => this.wake());
+    return written;
   }
 }

@@ -92,6 +92,10 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   // Counted at Query.metricsSeries, from its arguments (see seriesPoints).
   'MetricsSeries.points': 1,
   'RecordEventsResult.rejected': 1000,
+  'Query.emailTemplates': 500,
+  'Query.journeys': 500,
+  'Journey.steps': 50,
+  'JourneyGroupFigures.revenue': 5,
 };
 
 const BUCKET_MS: Record<string, number> = { HOUR: 3_600_000, DAY: 86_400_000, WEEK: 7 * 86_400_000 };

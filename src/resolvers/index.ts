@@ -23,6 +23,7 @@ import { LearnerResolver } from './learner.resolver';
 import { LiveResolver } from './live.resolver';
 import { CreativeCtrResolver, MarketingResolver } from './marketing.resolver';
 import { DemandResolver } from './demand.resolver';
+import { EmailResolver, LearnerContactResolver } from './email.resolver';
 import { MeResolver } from './me.resolver';
 import { LearnerRecommendationResolver, ModelResolver } from './model.resolver';
 import { SettlementLineResolver, SettlementResolver } from './settlement.resolver';
@@ -63,6 +64,8 @@ const RESOLVERS = [
   MarketingResolver,
   CreativeCtrResolver,
   DemandResolver,
+  EmailResolver,
+  LearnerContactResolver,
 ] as const;
 
 let printable: Promise<GraphQLSchema> | undefined;

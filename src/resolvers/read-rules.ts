@@ -86,6 +86,18 @@ export const READ_RULES: Readonly<Record<string, ReadRule>> = {
   DemandTrend: Role.ANALYST,
   LifecycleCounts: Role.ANALYST,
   LifecycleSettings: Role.ANALYST,
+  // Email: contacts and renders carry personal data (EDITOR and up); erasure is ADMIN's.
+  LearnerContact: Role.EDITOR,
+  RenderedEmail: Role.EDITOR,
+  ForgetLearnerResult: Role.ADMIN,
+  EmailSettings: Role.ANALYST,
+  EmailTemplate: Role.ANALYST,
+  EmailOffer: Role.ANALYST,
+  Journey: Role.ANALYST,
+  JourneyTrigger: Role.ANALYST,
+  JourneyStep: Role.ANALYST,
+  JourneyReport: Role.ANALYST,
+  JourneyGroupFigures: Role.ANALYST,
 };
 
 /**

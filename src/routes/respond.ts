@@ -81,7 +81,9 @@ export function requestLogging(logger: Logger) {
     res.setHeader('x-request-id', id);
     res.once('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      // Tracking and unsubscribe tokens are bearer links: their paths are logged without them.
+      const path = req.originalUrl.split('?')[0].replace(/^\/(t\/[oc]|u)\/.+$/, '/$1/<token>');
+      log.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { MoneyInput } from './common.types';
+import { EventContactInput } from './email.types';
 import { DateTimeScalar } from './scalars';
 import { EventType } from '../entities/enums';
 export { EventType };
@@ -25,6 +26,8 @@ export class EventInput {
   @Field(() => String, { nullable: true, description: 'FEEDBACK only.' }) text?: string | null;
   @Field(() => String, { nullable: true, description: 'REFUND only: the idempotencyKey of the purchase being refunded.' })
   refundOf?: string | null;
+  @Field(() => EventContactInput, { nullable: true, description: "The learner's email address and consent, stored as its contact (see upsertLearnerContact)." })
+  contact?: EventContactInput | null;
 }
 
 @ObjectType()

@@ -1,5 +1,6 @@
 import { isISO4217CurrencyCode } from 'class-validator';
 import { textProblem } from '../limits/text';
+import { contactProblem } from './contact-rules';
 import { EventType } from '../entities/enums';
 import type { EventInput } from '../schema/event.types';
 
@@ -62,6 +63,10 @@ export function eventProblem(e: EventInput): { code: string; message: string } |
     }
   } else if (e.text != null) {
     return { code: 'UNEXPECTED_FIELD', message: 'Only FEEDBACK events carry text.' };
+  }
+  if (e.contact != null) {
+    const problem = contactProblem(e.contact);
+    if (problem) return { code: 'INVALID_CONTACT', message: problem };
   }
   return null;
 }

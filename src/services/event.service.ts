@@ -3,11 +3,13 @@ import type { EntityManager } from 'typeorm';
 import type { CampaignEntity, CourseEntity } from '../entities';
 import { badInput } from '../errors';
 import { EventType } from '../entities/enums';
+import type { EventContactInput } from '../schema/email.types';
 import type { EventInput } from '../schema/event.types';
 import type { RequestContext } from '../tenancy/context';
 import type { Signal } from '../realtime/signal';
 import type { CampaignService } from './campaign.service';
 import type { CourseService } from './course.service';
+import { ensureLearners } from './learner.service';
 import { eventProblem, MAX_EVENTS_PER_CALL, type Rejection } from './event-rules';
 
 export interface RecordResult {
@@ -42,6 +44,8 @@ export interface StoredEvent {
   rating: number | null;
   text: string | null;
   refundOf: string | null;
+  /** The learner's contact as the event stated it. */
+  contact: EventContactInput | null;
 }
 
 /**
@@ -129,7 +133,7 @@ export class EventService {
   private async store(ctx: RequestContext, resolved: Resolved[]): Promise<{ stored: StoredEvent[]; duplicates: number; refused: Rejection[] }> {
     const manager = await ctx.manager();
     const brandId = ctx.brandId;
-    const learners = await this.learnerIds(manager, brandId, resolved.map((r) => r.event.learnerExternalId));
+    const learners = await ensureLearners(manager, brandId, resolved.map((r) => r.event.learnerExternalId));
     const toRow = (r: Resolved, refund: { purchaseId: string; allianceId: string | null } | null): StoredEvent => ({
       id: crypto.randomUUID(),
       key: r.event.idempotencyKey,
@@ -149,6 +153,7 @@ export class EventService {
       rating: r.event.rating ?? null,
       text: r.event.text ?? null,
       refundOf: refund?.purchaseId ?? null,
+      contact: r.event.contact ?? null,
     });
 
     const plain = resolved.filter((r) => r.event.type !== EventType.REFUND).map((r) => toRow(r, null));
@@ -204,29 +209,10 @@ export class EventService {
   private async changedScopes(ctx: RequestContext, rows: readonly StoredEvent[]): Promise<Signal[]> {
     const alliances = new Set(rows.map((r) => r.alliance).filter((a): a is string => a !== null));
     const attributable = rows.some(
-      (r) => ((r.type === EventType.PURCHASE || r.type === EventType.REFUND) && r.alliance === null) || (r.type === EventType.CLICK && r.campaign !== null),
+      (r) => ((r.type === EventType.PURCHASE || r.type === EventType.REFUND) && r.alliance === null) || ((r.type === EventType.CLICK || r.type === EventType.EMAIL_CLICK) && r.campaign !== null),
     );
     if (attributable) for (const id of await ctx.activeAlliances()) alliances.add(id);
     return [{ kind: 'brand', id: ctx.brandId }, ...[...alliances].map((id) => ({ kind: 'alliance' as const, id }))];
-  }
-
-  /** Learners by external id, created on first sight. */
-  private async learnerIds(manager: EntityManager, brandId: string, externalIds: string[]): Promise<Map<string, string>> {
-    // Sorted: concurrent calls then wait on each other's new rows in one
-    // order, never in opposite orders (a deadlock).
-    const unique = [...new Set(externalIds)].sort();
-    if (unique.length === 0) return new Map();
-    await manager.query(
-      `insert into learners (tenant_id, id, external_id)
-       select $1, gen_random_uuid(), x from unnest($2::text[]) as x order by x
-       on conflict (tenant_id, external_id) do nothing`,
-      [brandId, unique],
-    );
-    const rows: { id: string; external_id: string }[] = await manager.query(
-      `select id, external_id from learners where tenant_id = $1 and external_id = any($2::text[])`,
-      [brandId, unique],
-    );
-    return new Map(rows.map((r) => [r.external_id, r.id]));
   }
 
   /**

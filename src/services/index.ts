@@ -9,7 +9,12 @@ import { BrandService } from './brand.service';
 import { CampaignService } from './campaign.service';
 import { CourseService } from './course.service';
 import { CtrService } from './ctr.service';
+import { ContactService } from './contact.service';
+import { DeliveryService, type DeliveryOptions } from './delivery.service';
 import { DemandService } from './demand.service';
+import { EmailSettingsService } from './email-settings.service';
+import { JourneyService } from './journey.service';
+import { TemplateService } from './template.service';
 import { LifecycleService } from './lifecycle.service';
 import { EventService, type AfterStoreHook } from './event.service';
 import { ExperimentService } from './experiment.service';
@@ -36,6 +41,8 @@ export interface ServiceDependencies {
   afterStore?: AfterStoreHook[];
   /** Share (0..1) of bestCreative answers that explore instead of exploiting. */
   ctrExplorationShare: number;
+  /** Email: where it goes, how links are signed, how often journeys tick. */
+  mail: DeliveryOptions & { maxAttempts: number; journeyTickSeconds: number };
 }
 
 /**
@@ -59,7 +66,19 @@ export function buildServices(deps: ServiceDependencies) {
   // Feedback is queued for demand extraction in the events' transaction.
   const demands = new DemandService(deps.models, deps.jobs, alliances);
   const lifecycle = new LifecycleService();
-  const events = new EventService(courses, campaigns, [...(deps.afterStore ?? []), experiments.afterStore, demands.afterStore, lifecycle.afterStore]);
+  const contacts = new ContactService();
+  const events = new EventService(courses, campaigns, [
+    ...(deps.afterStore ?? []),
+    experiments.afterStore,
+    demands.afterStore,
+    lifecycle.afterStore,
+    contacts.afterStore,
+  ]);
+  const recommendations = new RecommendationService(deps.models, experiments);
+  const templates = new TemplateService(brands, contacts, recommendations);
+  const emailSettings = new EmailSettingsService();
+  const journeys = new JourneyService(campaigns, emailSettings, deps.jobs, { tickSeconds: deps.mail.journeyTickSeconds, mailMaxAttempts: deps.mail.maxAttempts });
+  const delivery = new DeliveryService(templates, contacts, campaigns, emailSettings, events, deps.jobs, deps.mail);
   return {
     brands,
     apiKeys: new ApiKeyService(),
@@ -78,7 +97,12 @@ export function buildServices(deps: ServiceDependencies) {
     settlements,
     models,
     experiments,
-    recommendations: new RecommendationService(deps.models, experiments),
+    recommendations,
+    contacts,
+    templates,
+    emailSettings,
+    journeys,
+    delivery,
     segments,
     demands,
     lifecycle,

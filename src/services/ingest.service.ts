@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { EventType } from '../entities/enums';
+import type { ContactConsent } from '../schema/email.types';
 import type { EventInput } from '../schema/event.types';
 import type { Principal } from '../tenancy/principal';
 import type { RunAs } from '../tenancy/run-as';
@@ -71,6 +72,15 @@ export function parseLine(bytes: Buffer): Parsed {
     }
     amount = { amountMinor: a.amountMinor as number, currency: a.currency };
   }
+  let contact: EventInput['contact'] = null;
+  if (v.contact != null) {
+    const c = v.contact as Record<string, unknown>;
+    const cstr = (k: string) => c[k] == null || typeof c[k] === 'string';
+    if (typeof c !== 'object' || Array.isArray(c) || typeof c.email !== 'string' || !['name', 'consent', 'source'].every(cstr)) {
+      return { code: 'INVALID_CONTACT', message: 'contact must be { email, name?, consent?: OPTED_IN | OPTED_OUT, source? } with string values.' };
+    }
+    contact = { email: c.email, name: (c.name as string) ?? null, consent: (c.consent as ContactConsent) ?? null, source: (c.source as string) ?? null };
+  }
   return {
     event: {
       idempotencyKey: v.idempotencyKey,
@@ -84,6 +94,7 @@ export function parseLine(bytes: Buffer): Parsed {
       rating: (v.rating as number | null) ?? null,
       text: (v.text as string | null) ?? null,
       refundOf: (v.refundOf as string | null) ?? null,
+      contact: contact ?? null,
     },
   };
 }

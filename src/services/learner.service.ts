@@ -1,9 +1,31 @@
+import type { EntityManager } from 'typeorm';
 import type { LearnerEntity } from '../entities';
 import { LEARNER_COLUMNS, LIFECYCLE_JOIN, LIFECYCLE_STAGE_SQL, learnerFromRow } from '../entities/rows';
 import { badInput } from '../errors';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import { newestFirst, paginate, type Page, type PageArgs } from './pagination';
+
+/**
+ * Learners by external id, created on first sight, in the caller's
+ * transaction. Sorted: concurrent calls wait on each other's new rows in
+ * one order, never in opposite orders (a deadlock).
+ */
+export async function ensureLearners(manager: EntityManager, brandId: string, externalIds: readonly string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(externalIds)].sort();
+  if (unique.length === 0) return new Map();
+  await manager.query(
+    `insert into learners (tenant_id, id, external_id)
+     select $1, gen_random_uuid(), x from unnest($2::text[]) as x order by x
+     on conflict (tenant_id, external_id) do nothing`,
+    [brandId, unique],
+  );
+  const rows: { id: string; external_id: string }[] = await manager.query(
+    `select id, external_id from learners where tenant_id = $1 and external_id = any($2::text[])`,
+    [brandId, unique],
+  );
+  return new Map(rows.map((r) => [r.external_id, r.id]));
+}
 
 /** The caller's learners (created by ingested events). Never visible to another brand. */
 export class LearnerService {

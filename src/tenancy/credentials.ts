@@ -46,12 +46,22 @@ export function resolveJwtKeys(config: Pick<Config, 'jwt' | 'dataDir' | 'env'>):
     };
   }
   if (config.jwt.secret) return hmacKeys(config.jwt.secret);
-  const file = path.join(config.dataDir, 'jwt-secret');
+  return hmacKeys(developmentSecret(config.dataDir, 'jwt-secret'));
+}
+
+/** A random secret generated once into `dataDir/<name>` (mode 600) and read from there afterwards: development only. */
+export function developmentSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
   if (!fs.existsSync(file)) {
-    fs.mkdirSync(config.dataDir, { recursive: true });
-    fs.writeFileSync(file, crypto.randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    fs.mkdirSync(dataDir, { recursive: true });
+    try {
+      fs.writeFileSync(file, crypto.randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      // Another process wrote it first: read theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
-  return hmacKeys(fs.readFileSync(file, 'utf8').trim());
+  return fs.readFileSync(file, 'utf8').trim();
 }
 
 export interface TokenClaims {

@@ -136,6 +136,16 @@ describe('roles on every path', () => {
     extractDemands: { query: '{ extractDemands(text: "") { model } }', role: Role.ANALYST },
     demandTrends: { query: '{ demandTrends(first: 1) { demand } }', role: Role.ANALYST },
     lifecycleSettings: { query: '{ lifecycleSettings { newDays } }', role: Role.ANALYST },
+    emailSettings: { query: '{ emailSettings { weeklyCap } }', role: Role.ANALYST },
+    emailTemplates: { query: '{ emailTemplates { id } }', role: Role.ANALYST },
+    emailTemplate: { query: '{ emailTemplate(id: "00000000-0000-4000-8000-000000000000") { id } }', role: Role.ANALYST },
+    previewTemplate: {
+      query: '{ previewTemplate(id: "00000000-0000-4000-8000-000000000000", learnerId: "00000000-0000-4000-8000-000000000000") { subject } }',
+      role: Role.EDITOR,
+    },
+    journeys: { query: '{ journeys { id } }', role: Role.ANALYST },
+    journey: { query: '{ journey(id: "00000000-0000-4000-8000-000000000000") { id } }', role: Role.ANALYST },
+    journeyReport: { query: '{ journeyReport(journeyId: "00000000-0000-4000-8000-000000000000") { method } }', role: Role.ANALYST },
   };
 
   it('every root query field is in the table above', async () => {
@@ -166,7 +176,7 @@ describe('in production, every transport hides the schema', () => {
   let brand: TestBrand;
 
   beforeAll(async () => {
-    app = await TestApp.start({ NODE_ENV: 'production', ALLIED_DEMO: 'false' });
+    app = await TestApp.start({ NODE_ENV: 'production', ALLIED_DEMO: 'false', ALLIED_TRACKING_SECRET: 'roles-test-tracking-secret-0123456789abcdef' });
     brand = await app.brand('Prod Brand');
   });
   afterAll(() => app.stop());
