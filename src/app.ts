@@ -113,10 +113,11 @@ export async function createApp(config: Config, database: Database, log: Logger)
 
     // Each feature that runs later work registers its handlers here, by job kind.
     const handlers: Record<string, JobHandler> = { ...models.handlers, ...services.demands.handlers, ...services.journeys.handlers };
-    const jobs = new JobRunner(dataSource, log, handlers, { runAs });
+    const jobs = new JobRunner(dataSource, log, handlers, { runAs, leaseMs: config.jobLeaseSeconds * 1000 });
     // Sending has runners of its own, so a backlog of mail never waits behind training or extraction (nor the reverse).
     const mailJobs = new JobRunner(dataSource, log, services.delivery.handlers, {
       runAs,
+      leaseMs: config.jobLeaseSeconds * 1000,
       concurrency: database.kind === 'embedded' ? 1 : config.mail.concurrency,
       backoff: { baseMs: config.mail.retryBaseMs, maxMs: 300_000 },
     });

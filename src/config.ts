@@ -22,6 +22,8 @@ export interface Config {
   logLevel: string;
   /** Create the demo brands on an empty database. */
   demo: boolean;
+  /** How long a worker's claim on a job lasts: a job whose worker died is taken up again this long after it was claimed. */
+  jobLeaseSeconds: number;
   mail: {
     /** Set: mail goes to this SMTP server (smtp:// or smtps://). Unset: to the outbox in the database, shown at /outbox. */
     smtpUrl?: string;
@@ -205,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwt: { secret, publicKey, privateKey: pem(env, 'JWT_PRIVATE_KEY') },
     logLevel,
     demo: bool(env, 'ALLIED_DEMO', true),
+    jobLeaseSeconds: int(env, 'ALLIED_JOB_LEASE_SECONDS', 60, 1, 3600),
     mail: {
       smtpUrl,
       from,
