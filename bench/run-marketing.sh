@@ -16,17 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 
-# shellcheck source=../scripts/pg-cluster.sh
-source scripts/pg-cluster.sh
-pg_cluster_install
+# shellcheck source=prelude.sh
+source bench/prelude.sh
 
-echo "== building"
-# Another change in progress elsewhere in the tree may not type-check; the
-# benchmark runs what tsc emitted and says so.
-npx tsc -p tsconfig.json || echo "== WARNING: tsc reported errors (above); running the JavaScript it emitted" >&2
-
-trap pg_cluster_stop EXIT
-pg_cluster_start
 echo "== precision marketing through the API (bench/ml/marketing.ts)"
 BENCH_DATABASE_URL="$PG_CLUSTER_URL" ALLIED_ML_DEVICE=cpu node dist/bench/ml/marketing.js
 echo "== done in $((SECONDS - started)) s"

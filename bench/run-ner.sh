@@ -12,21 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 
-# shellcheck source=../scripts/pg-cluster.sh
-source scripts/pg-cluster.sh
-pg_cluster_install
-
-echo "== building"
-npx tsc -p tsconfig.json || echo "== WARNING: tsc reported errors (above); running the JavaScript it emitted" >&2
+# shellcheck source=prelude.sh
+source bench/prelude.sh
 out="${BENCH_NER_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/allied-ner-XXXXXX")}"
 mkdir -p "$out"
 
-echo "== machine: $(nproc) cores; $(free -g | awk '/^Mem:/ {print $2 " GiB"}'); Node.js $(node --version)"
 echo "== quality and speed (bench/ml/ner.ts)"
 ALLIED_ML_DEVICE=cpu node dist/bench/ml/ner.js | tee "$out/ner.json"
 
-trap pg_cluster_stop EXIT
-pg_cluster_start
 echo "== the feedback queue (bench/ml/demand-queue.ts) on $("$(pg_cluster_bindir)/postgres" --version)"
 BENCH_DATABASE_URL="$PG_CLUSTER_URL" ALLIED_ML_DEVICE=cpu node dist/bench/ml/demand-queue.js | tee "$out/queue.json"
 echo "== done in $((SECONDS - started)) s; JSON in $out"

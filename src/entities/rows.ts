@@ -17,6 +17,25 @@ const safeNumber = (value: unknown): number => {
   return n;
 };
 
+/**
+ * `columns` (as in CAMPAIGN_COLUMNS, with or without a table alias) read
+ * from `table` under names starting with `prefix`, so that one statement can
+ * read several kinds of row side by side; `unprefixed` takes one back out.
+ */
+export function prefixedColumns(columns: string, table: string, prefix: string): string {
+  return columns
+    .split(',')
+    .map((c) => c.trim().replace(/^\w+\./, ''))
+    .map((c) => `${table}.${c} as ${prefix}${c}`)
+    .join(', ');
+}
+
+export function unprefixed(row: Row, prefix: string): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
+  return out;
+}
+
 export const BRAND_COLUMNS = 'id, slug, name, kind, description, resources, created_at, updated_at';
 
 export function brandFromRow(row: Row, prefix = ''): BrandEntity {

@@ -5,16 +5,20 @@ import { isTimeZone } from './sending-window';
 
 export const DEFAULT_EMAIL_SETTINGS: EmailSettings = { timeZone: 'UTC', quietStartHour: 21, quietEndHour: 8, weeklyCap: 3, perMinute: 600 };
 
+export const EMAIL_SETTINGS_COLUMNS = 'time_zone, quiet_start_hour, quiet_end_hour, weekly_cap, per_minute';
+
+/** The brand's settings row, or the defaults where it has none (a row of nulls from an outer join counts as none). */
+export function emailSettingsFromRow(row: Record<string, any> | undefined): EmailSettings {
+  return row && row.time_zone != null
+    ? { timeZone: row.time_zone, quietStartHour: row.quiet_start_hour, quietEndHour: row.quiet_end_hour, weeklyCap: row.weekly_cap, perMinute: row.per_minute }
+    : { ...DEFAULT_EMAIL_SETTINGS };
+}
+
 /** A brand's sending rules (time zone, quiet hours, weekly cap, rate), and the slots its rate hands out. */
 export class EmailSettingsService {
   async get(ctx: RequestContext): Promise<EmailSettings> {
-    const [row] = await (await ctx.manager()).query(
-      `select time_zone, quiet_start_hour, quiet_end_hour, weekly_cap, per_minute from email_settings where tenant_id = $1`,
-      [ctx.brandId],
-    );
-    return row
-      ? { timeZone: row.time_zone, quietStartHour: row.quiet_start_hour, quietEndHour: row.quiet_end_hour, weeklyCap: row.weekly_cap, perMinute: row.per_minute }
-      : { ...DEFAULT_EMAIL_SETTINGS };
+    const [row] = await (await ctx.manager()).query(`select ${EMAIL_SETTINGS_COLUMNS} from email_settings where tenant_id = $1`, [ctx.brandId]);
+    return emailSettingsFromRow(row);
   }
 
   async set(ctx: RequestContext, input: EmailSettingsInput): Promise<EmailSettings> {

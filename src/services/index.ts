@@ -78,7 +78,7 @@ export function buildServices(deps: ServiceDependencies) {
   const templates = new TemplateService(brands, contacts, recommendations);
   const emailSettings = new EmailSettingsService();
   const journeys = new JourneyService(campaigns, emailSettings, deps.jobs, { tickSeconds: deps.mail.journeyTickSeconds, mailMaxAttempts: deps.mail.maxAttempts });
-  const delivery = new DeliveryService(templates, contacts, campaigns, emailSettings, events, deps.jobs, deps.mail);
+  const delivery = new DeliveryService(templates, contacts, events, deps.jobs, deps.mail);
   return {
     brands,
     apiKeys: new ApiKeyService(),

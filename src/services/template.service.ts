@@ -3,6 +3,7 @@ import type { CourseEntity } from '../entities';
 import { RecommendationScope } from '../entities/enums';
 import { COURSE_COLUMNS, courseFromRow, LIFECYCLE_JOIN, LIFECYCLE_STAGE_SQL } from '../entities/rows';
 import { badInput, notFound, pgCode, PG } from '../errors';
+import { TtlCache } from '../ml/ttl-cache';
 import { TemplateEngine, TemplateError, type CourseVariable, type RenderedMessage, type TemplateVariables } from '../mail/render';
 import type { EmailTemplate, SaveEmailTemplateInput } from '../schema/email.types';
 import type { RequestContext } from '../tenancy/context';
@@ -11,10 +12,17 @@ import type { BrandService } from './brand.service';
 import type { ContactService } from './contact.service';
 import type { RecommendationService } from './recommendation.service';
 
-const TEMPLATE_COLUMNS = 'id, name, subject, mjml, text_body, recommend_scope, recommend_count, offer, created_at, updated_at';
+/** What templates show of the learner itself. */
+export interface LearnerFacts {
+  segment: string | null;
+  demands: string[] | null;
+  stage: string | null;
+}
+
+export const TEMPLATE_COLUMNS = 'id, name, subject, mjml, text_body, recommend_scope, recommend_count, offer, created_at, updated_at';
 const PARTNER_COURSES = 3;
 
-function templateFromRow(row: Record<string, unknown>): EmailTemplate {
+export function templateFromRow(row: Record<string, unknown>): EmailTemplate {
   const offer = row.offer as { code: string | null; text: string } | null;
   return {
     id: row.id as string,
@@ -49,6 +57,7 @@ export function formatPrice(minor: number, currency: string): string {
  */
 export class TemplateService {
   readonly engine = new TemplateEngine();
+  private readonly joint = new TtlCache<CourseEntity[]>(60_000, 1000);
 
   constructor(
     private readonly brands: BrandService,
@@ -133,16 +142,19 @@ export class TemplateService {
     learnerId: string,
     allianceId: string | null,
     unsubscribeUrl: string,
+    known?: { learner: LearnerFacts; contactName: string | null },
   ): Promise<TemplateVariables | null> {
     const manager = await ctx.manager();
-    const [learner] = await manager.query(
-      `select l.segment, l.demands, ${LIFECYCLE_STAGE_SQL} as stage
-       from learners l ${LIFECYCLE_JOIN} where l.tenant_id = $1 and l.id = $2`,
-      [ctx.brandId, learnerId],
-    );
+    const [learner]: LearnerFacts[] = known
+      ? [known.learner]
+      : await manager.query(
+          `select l.segment, l.demands, ${LIFECYCLE_STAGE_SQL} as stage
+           from learners l ${LIFECYCLE_JOIN} where l.tenant_id = $1 and l.id = $2`,
+          [ctx.brandId, learnerId],
+        );
     if (!learner) return null;
     const [contact, brand, recommended, joint] = await Promise.all([
-      this.contacts.get(ctx, learnerId),
+      known ? { name: known.contactName } : this.contacts.get(ctx, learnerId),
       this.brands.own(ctx),
       template.recommendCount > 0 ? this.recommendations.forKnownLearner(ctx, learnerId, template.recommendCount, template.recommendScope) : Promise.resolve([]),
       this.jointCourses(ctx, allianceId),
@@ -166,9 +178,14 @@ export class TemplateService {
     };
   }
 
+  /** The newest published joint courses; kept a minute per brand and alliances (a catalog, not a learner's data). */
   private async jointCourses(ctx: RequestContext, allianceId: string | null): Promise<CourseEntity[]> {
     const alliances = allianceId ? [allianceId] : await ctx.activeAlliances();
     if (alliances.length === 0) return [];
+    return this.joint.get(`${ctx.brandId}:${alliances.join(',')}`, () => this.readJointCourses(ctx, alliances));
+  }
+
+  private async readJointCourses(ctx: RequestContext, alliances: string[]): Promise<CourseEntity[]> {
     const rows = await (await ctx.manager()).query(
       `select ${COURSE_COLUMNS} from courses c where c.alliance_id = any($1::uuid[]) and c.status = 'PUBLISHED'
        order by c.created_at desc, c.id limit ${PARTNER_COURSES}`,
