@@ -179,6 +179,11 @@ export class Email1765400000000 implements MigrationInterface {
       language sql stable security definer set search_path = pg_catalog, public as $$ select null::boolean, 0, 0, 0, 0, 0, 0, 0, 0, 0, null::jsonb where false $$`);
     await q.query(`revoke all on function allied_journey_report(uuid) from public`);
     await q.query(`grant execute on function allied_journey_report(uuid) to allied_app`);
+    await q.query(`
+      create function allied_campaign_journeys(p_campaign uuid) returns table (id uuid, name text, status text, created_at timestamptz)
+      language sql stable security definer set search_path = pg_catalog, public as $$ select null::uuid, null::text, null::text, null::timestamptz where false $$`);
+    await q.query(`revoke all on function allied_campaign_journeys(uuid) from public`);
+    await q.query(`grant execute on function allied_campaign_journeys(uuid) to allied_app`);
     await q.query(`create function allied_forget_learner(p_learner uuid) returns void language sql security definer set search_path = pg_catalog, public as $$ select $$`);
     await q.query(`revoke all on function allied_forget_learner(uuid) from public`);
     await q.query(`grant execute on function allied_forget_learner(uuid) to allied_app`);
@@ -186,6 +191,7 @@ export class Email1765400000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`drop function allied_forget_learner(uuid)`);
+    await q.query(`drop function allied_campaign_journeys(uuid)`);
     await q.query(`drop function allied_journey_report(uuid)`);
     for (const table of ['email_outbox', 'email_messages', 'journey_enrollments', 'journeys', 'email_templates', 'email_settings', 'learner_contacts']) {
       await q.query(`drop table ${table}`);

@@ -35,8 +35,9 @@ as $$
       and p.occurred_at >= e.enrolled_at
     group by 1, 2, 3
   )
-  select e.holdout,
-         count(*)::int,
+  -- Both groups, always, for a journey the caller may see (zeros before anyone enters); none for any other.
+  select g.holdout,
+         count(e.learner_id)::int,
          coalesce(sum(m.sent), 0)::int,
          coalesce(sum(m.delivered), 0)::int,
          coalesce(sum(m.bounced), 0)::int,
@@ -46,7 +47,9 @@ as $$
          (count(*) filter (where exists (select 1 from p where p.learner_id = e.learner_id)))::int,
          (count(*) filter (where m.unsubscribed or e.exit_reason = 'UNSUBSCRIBED'))::int,
          (select jsonb_object_agg(r.currency, r.amount::text)
-          from (select p.currency, sum(p.amount) as amount from p where p.holdout = e.holdout group by p.currency) r)
-  from e left join m on m.learner_id = e.learner_id
-  group by e.holdout
+          from (select p.currency, sum(p.amount) as amount from p where p.holdout = g.holdout group by p.currency) r)
+  from j cross join (values (false), (true)) as g(holdout)
+  left join e on e.holdout = g.holdout
+  left join m on m.learner_id = e.learner_id
+  group by g.holdout
 $$;

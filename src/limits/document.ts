@@ -94,6 +94,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'RecordEventsResult.rejected': 1000,
   'Query.emailTemplates': 500,
   'Query.journeys': 500,
+  'Campaign.journeys': 100,
   'Journey.steps': 50,
   'JourneyGroupFigures.revenue': 5,
 };

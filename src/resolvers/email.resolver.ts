@@ -11,7 +11,8 @@ import {
   SaveEmailTemplateInput,
   UpsertLearnerContactInput,
 } from '../schema/email.types';
-import { CreateJourneyInput, Journey, JourneyReport, JourneyStatus } from '../schema/journey.types';
+import { Campaign } from '../schema/campaign.types';
+import { CampaignJourney, CreateJourneyInput, Journey, JourneyReport, JourneyStatus } from '../schema/journey.types';
 import { Learner } from '../schema/learner.types';
 import type { Services } from '../services';
 import type { RequestContext } from '../tenancy/context';
@@ -120,5 +121,29 @@ export class EmailResolver {
     const report = await this.services.journeys.report(ctx, journey.id);
     if (!report) throw notFound('Journey');
     return report;
+  }
+}
+
+@Resolver(() => CampaignJourney)
+export class CampaignJourneyResolver {
+  constructor(private readonly services: Services) {}
+
+  @FieldResolver(() => JourneyReport, { description: 'Treated against holdout (aggregates only).' })
+  async report(@Ctx() ctx: RequestContext, @Root() journey: CampaignJourney) {
+    const report = await this.services.journeys.report(ctx, journey.id);
+    if (!report) throw notFound('Journey');
+    return report;
+  }
+}
+
+@Resolver(() => Campaign)
+export class CampaignJourneysResolver {
+  constructor(private readonly services: Services) {}
+
+  @FieldResolver(() => [CampaignJourney], {
+    description: "The campaign's email journeys: the owning brand's, seen by it and, on a joint campaign, by the alliance's ACTIVE members, with their reports.",
+  })
+  journeys(@Ctx() ctx: RequestContext, @Root() campaign: { id: string }) {
+    return this.services.journeys.ofCampaign(ctx, campaign.id);
   }
 }

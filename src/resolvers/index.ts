@@ -23,7 +23,7 @@ import { LearnerResolver } from './learner.resolver';
 import { LiveResolver } from './live.resolver';
 import { CreativeCtrResolver, MarketingResolver } from './marketing.resolver';
 import { DemandResolver } from './demand.resolver';
-import { EmailResolver, LearnerContactResolver } from './email.resolver';
+import { CampaignJourneyResolver, CampaignJourneysResolver, EmailResolver, LearnerContactResolver } from './email.resolver';
 import { MeResolver } from './me.resolver';
 import { LearnerRecommendationResolver, ModelResolver } from './model.resolver';
 import { SettlementLineResolver, SettlementResolver } from './settlement.resolver';
@@ -66,6 +66,8 @@ const RESOLVERS = [
   DemandResolver,
   EmailResolver,
   LearnerContactResolver,
+  CampaignJourneyResolver,
+  CampaignJourneysResolver,
 ] as const;
 
 let printable: Promise<GraphQLSchema> | undefined;

@@ -97,6 +97,7 @@ export const READ_RULES: Readonly<Record<string, ReadRule>> = {
   JourneyTrigger: Role.ANALYST,
   JourneyStep: Role.ANALYST,
   JourneyReport: Role.ANALYST,
+  CampaignJourney: Role.ANALYST,
   JourneyGroupFigures: Role.ANALYST,
 };
 

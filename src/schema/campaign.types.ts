@@ -54,7 +54,7 @@ export class Campaign extends Node {
 @ObjectType({ description: 'Everything attributed to a campaign since it began (see the attribution rule in the README).' })
 export class CampaignMetrics {
   @Field(() => SafeIntScalar, { description: 'IMPRESSION events naming the campaign or one of its creatives.' }) impressions!: number;
-  @Field(() => SafeIntScalar, { description: 'CLICK events naming the campaign or one of its creatives.' }) clicks!: number;
+  @Field(() => SafeIntScalar, { description: 'CLICK events naming the campaign or one of its creatives, and EMAIL_CLICK events of its messages.' }) clicks!: number;
   @Field(() => Float, { description: 'clicks / impressions; 0 without impressions.' }) ctr!: number;
   @Field(() => SafeIntScalar, { description: 'Purchases attributed to the campaign.' }) conversions!: number;
   @Field(() => Float, { description: 'conversions / clicks; 0 without clicks.' }) conversionRate!: number;

@@ -116,3 +116,14 @@ export class Journey {
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar, { nullable: true }) endedAt!: Date | null;
 }
+
+@ObjectType({
+  description:
+    "A journey of a campaign as the alliance's members see it on a joint campaign: its name, state and aggregate report; its trigger, steps and templates stay the owning brand's.",
+})
+export class CampaignJourney {
+  @Field(() => ID) id!: string;
+  @Field() name!: string;
+  @Field(() => JourneyStatus) status!: JourneyStatus;
+  @Field(() => DateTimeScalar) createdAt!: Date;
+}

@@ -11,6 +11,7 @@ import type {
   Journey,
   JourneyGroupFigures,
   JourneyReport,
+  CampaignJourney,
   JourneyStep,
   JourneyStepInput,
   JourneyTrigger,
@@ -173,6 +174,13 @@ export class JourneyService {
     }
     const rows = await (await ctx.manager()).query(`select ${JOURNEY_COLUMNS} from journeys where ${where} order by created_at desc, id limit 500`, params);
     return rows.map(journeyFromRow);
+  }
+
+  /** The journeys of a campaign the caller may read: its own, or a joint campaign of its ACTIVE alliances (names and states only; the first 100). */
+  async ofCampaign(ctx: RequestContext, campaignId: string): Promise<CampaignJourney[]> {
+    if (!isUuid(campaignId)) return [];
+    const rows = await (await ctx.manager()).query(`select id, name, status, created_at from allied_campaign_journeys($1)`, [campaignId]);
+    return rows.map((r: { id: string; name: string; status: JourneyStatus; created_at: Date }) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.created_at }));
   }
 
   /**
