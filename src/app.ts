@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -74,6 +75,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
     stops.push(() => models.close());
     const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.concurrency) : new OutboxMailer();
     stops.push(() => mailer.close());
+    const trackingSecret = config.mail.trackingSecret ?? developmentSecret(config.dataDir, 'tracking-secret');
     const services = buildServices({
       runAs,
       jobs: queue,
@@ -81,13 +83,15 @@ export async function createApp(config: Config, database: Database, log: Logger)
       ctrExplorationShare: config.ml.ctrExplorationPercent / 100,
       mail: {
         mailer,
-        tokens: new TrackingTokens(config.mail.trackingSecret ?? developmentSecret(config.dataDir, 'tracking-secret')),
+        tokens: new TrackingTokens(trackingSecret),
         from: config.mail.from,
         publicUrl: config.mail.publicUrl,
         linkTtlDays: config.mail.linkTtlDays,
         maxAttempts: config.mail.maxAttempts,
         journeyTickSeconds: config.mail.journeyTickSeconds,
       },
+      // Member codes are kept as an HMAC under a key of their own, derived from the tracking secret.
+      loyaltyCodeKey: crypto.createHmac('sha256', trackingSecret).update('allied loyalty member codes').digest(),
     });
 
     const livePool = await liveDataSource(config, database);

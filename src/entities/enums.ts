@@ -177,3 +177,18 @@ export enum JourneyStatus {
   PAUSED = 'PAUSED',
   ENDED = 'ENDED',
 }
+
+export enum LoyaltyProgramStatus {
+  PROPOSED = 'PROPOSED',
+  ACTIVE = 'ACTIVE',
+  SUPERSEDED = 'SUPERSEDED',
+  REJECTED = 'REJECTED',
+}
+
+export enum LoyaltyEntryKind {
+  EARN = 'EARN',
+  REDEEM = 'REDEEM',
+  EXPIRE = 'EXPIRE',
+  REVERSE = 'REVERSE',
+  ADJUST = 'ADJUST',
+}

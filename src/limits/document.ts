@@ -95,6 +95,11 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Query.emailTemplates': 500,
   'Query.journeys': 500,
   'Campaign.journeys': 100,
+  'LoyaltyProgram.earnRates': 50,
+  'LoyaltyProgram.redemptionValues': 50,
+  'LoyaltyProgram.tiers': 10,
+  'LoyaltyProgram.acceptances': 50,
+  'Learner.loyalty': 20,
   'Journey.steps': 50,
   'JourneyGroupFigures.revenue': 5,
 };

@@ -23,6 +23,7 @@ import { LearnerResolver } from './learner.resolver';
 import { LiveResolver } from './live.resolver';
 import { CreativeCtrResolver, MarketingResolver } from './marketing.resolver';
 import { DemandResolver } from './demand.resolver';
+import { LearnerLoyaltyResolver, LoyaltyResolver } from './loyalty.resolver';
 import { CampaignJourneyResolver, CampaignJourneysResolver, EmailResolver, LearnerContactResolver } from './email.resolver';
 import { MeResolver } from './me.resolver';
 import { LearnerRecommendationResolver, ModelResolver } from './model.resolver';
@@ -68,6 +69,8 @@ const RESOLVERS = [
   LearnerContactResolver,
   CampaignJourneyResolver,
   CampaignJourneysResolver,
+  LoyaltyResolver,
+  LearnerLoyaltyResolver,
 ] as const;
 
 let printable: Promise<GraphQLSchema> | undefined;

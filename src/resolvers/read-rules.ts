@@ -98,6 +98,14 @@ export const READ_RULES: Readonly<Record<string, ReadRule>> = {
   JourneyStep: Role.ANALYST,
   JourneyReport: Role.ANALYST,
   CampaignJourney: Role.ANALYST,
+  LoyaltyProgram: Role.ANALYST,
+  LoyaltyEarnRate: Role.ANALYST,
+  LoyaltyRedemptionValue: Role.ANALYST,
+  LoyaltyTier: Role.ANALYST,
+  LoyaltyAcceptance: Role.ANALYST,
+  LoyaltyMember: Role.ANALYST,
+  LoyaltyEnrollment: Role.EDITOR,
+  LoyaltyRedemption: Role.EDITOR,
   JourneyGroupFigures: Role.ANALYST,
 };
 

@@ -27,6 +27,7 @@ import { NodeService } from './node.service';
 import { PartnerService } from './partner.service';
 import { RecommendationService } from './recommendation.service';
 import { SegmentService } from './segment.service';
+import { LoyaltyService } from './loyalty.service';
 import { SettlementService } from './settlement.service';
 
 /** What the domain services need from outside the domain. */
@@ -43,6 +44,8 @@ export interface ServiceDependencies {
   ctrExplorationShare: number;
   /** Email: where it goes, how links are signed, how often journeys tick. */
   mail: DeliveryOptions & { maxAttempts: number; journeyTickSeconds: number };
+  /** Keys the HMAC that loyalty member codes are stored as. */
+  loyaltyCodeKey: Buffer;
 }
 
 /**
@@ -67,12 +70,15 @@ export function buildServices(deps: ServiceDependencies) {
   const demands = new DemandService(deps.models, deps.jobs, alliances);
   const lifecycle = new LifecycleService();
   const contacts = new ContactService();
+  // Loyalty points are earned in the events' transaction.
+  const loyalty = new LoyaltyService(alliances, audit, { codeKey: deps.loyaltyCodeKey });
   const events = new EventService(courses, campaigns, [
     ...(deps.afterStore ?? []),
     experiments.afterStore,
     demands.afterStore,
     lifecycle.afterStore,
     contacts.afterStore,
+    loyalty.afterStore,
   ]);
   const recommendations = new RecommendationService(deps.models, experiments);
   const templates = new TemplateService(brands, contacts, recommendations);
@@ -103,6 +109,7 @@ export function buildServices(deps: ServiceDependencies) {
     emailSettings,
     journeys,
     delivery,
+    loyalty,
     segments,
     demands,
     lifecycle,

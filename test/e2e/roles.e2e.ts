@@ -146,6 +146,7 @@ describe('roles on every path', () => {
     journeys: { query: '{ journeys { id } }', role: Role.ANALYST },
     journey: { query: '{ journey(id: "00000000-0000-4000-8000-000000000000") { id } }', role: Role.ANALYST },
     journeyReport: { query: '{ journeyReport(journeyId: "00000000-0000-4000-8000-000000000000") { method } }', role: Role.ANALYST },
+    loyaltyProgram: { query: '{ loyaltyProgram(allianceId: "00000000-0000-4000-8000-000000000000") { id } }', role: Role.ANALYST },
   };
 
   it('every root query field is in the table above', async () => {

@@ -1,0 +1,525 @@
+import crypto from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { EventType, LoyaltyProgramStatus } from '../entities/enums';
+import { badInput, conflict, forbidden, notFound, pgCode, PG } from '../errors';
+import type {
+  CreateLoyaltyProgramInput,
+  LoyaltyEnrollment,
+  LoyaltyMember,
+  LoyaltyProgram,
+  LoyaltyRedemption,
+  RedeemLoyaltyPointsInput,
+} from '../schema/loyalty.types';
+import type { RequestContext } from '../tenancy/context';
+import { isUuid } from '../tenancy/credentials';
+import type { AllianceService } from './alliance.service';
+import type { AuditService } from './audit.service';
+import type { AfterStoreHook, StoredEvent } from './event.service';
+
+/** A programme's rules, as stored in `loyalty_programs.rules`. */
+export interface LoyaltyRules {
+  earnRates: { currency: string; points: number }[];
+  pointsPerComplete: number;
+  pointsPerRating: number;
+  dailyActivityCap: number;
+  redemptionValues: { currency: string; minorPerPoint: number }[];
+  expiryMonths: number;
+  tiers: { name: string; minPoints: number; discountBasisPoints: number; earlyAccess: boolean }[];
+}
+
+export interface LoyaltyOptions {
+  /** Keys the HMAC that member codes are stored as. */
+  codeKey: Buffer;
+}
+
+interface ProgramRow {
+  alliance_id: string;
+  id: string;
+  version: number;
+  status: LoyaltyProgramStatus;
+  rules: LoyaltyRules;
+  proposed_by: string;
+  created_at: Date;
+  activated_at: Date | null;
+}
+
+interface LinkRow {
+  learner_id: string;
+  alliance_id: string;
+  member_id: string;
+  linked_at: Date;
+}
+
+const PROGRAM_COLUMNS = 'alliance_id, id, version, status, rules, proposed_by, created_at, activated_at';
+/** Member codes: 12 symbols of an alphabet without look-alikes (0/O, 1/I/L): 31^12, about 59 bits. */
+const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+const CODE_LENGTH = 12;
+
+/** Minor digits of a currency (2 for USD, 0 for JPY). */
+export function minorDigits(currency: string): number {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    return 2;
+  }
+}
+
+/**
+ * Points a purchase earns: the rate per whole currency unit times the
+ * amount, rounded down (`floor(amountMinor × rate / 10^digits)`): 199.00 USD
+ * at 1 point per dollar is 199 points, 9,900 JPY at 1 per yen 9,900.
+ */
+export function purchasePoints(amountMinor: number, currency: string, rules: LoyaltyRules): number {
+  const rate = rules.earnRates.find((r) => r.currency === currency)?.points ?? 0;
+  if (rate <= 0 || amountMinor <= 0) return 0;
+  return Math.floor((amountMinor * rate) / 10 ** minorDigits(currency));
+}
+
+/** What is wrong with a programme's rules, if anything. */
+export function rulesProblems(rules: LoyaltyRules): string[] {
+  const problems: string[] = [];
+  const unique = (values: string[]) => new Set(values).size === values.length;
+  if (!unique(rules.earnRates.map((r) => r.currency))) problems.push('each currency at most once in earnRates');
+  if (rules.redemptionValues.length === 0) problems.push('at least one redemption value');
+  if (!unique(rules.redemptionValues.map((r) => r.currency))) problems.push('each currency at most once in redemptionValues');
+  if (!unique(rules.tiers.map((t) => t.name.trim().toLowerCase()))) problems.push('tier names must differ');
+  if (!unique(rules.tiers.map((t) => String(t.minPoints)))) problems.push('tier thresholds must differ');
+  return problems;
+}
+
+/**
+ * Joint loyalty. The alliance's LEAD proposes a programme's rules and every
+ * ACTIVE member accepts them, as with agreements (versioned, audited); the
+ * last acceptance makes the version ACTIVE and supersedes the previous.
+ *
+ * A learner becomes a member at one brand (`enroll`), which links its own
+ * learner to a new membership and gets a random member code for the
+ * learner; another member brand links its own learner only with that code
+ * (`link`). Memberships and the ledger hold membership ids, never a
+ * learner id: each brand sees only the memberships its learners are linked
+ * to, through its own `loyalty_links`.
+ *
+ * Points earn in the events' own transaction (`afterStore`), once per
+ * event (the ledger is unique per brand, kind and source). Spending takes
+ * the membership's row lock, so concurrent redemptions at several brands
+ * are serialised, reads the unexpired lots, and records which lots it used,
+ * oldest expiry first: the balance can never go below zero.
+ */
+export class LoyaltyService {
+  readonly afterStore: AfterStoreHook = (ctx, stored) => this.earn(ctx, stored);
+
+  constructor(
+    private readonly alliances: AllianceService,
+    private readonly audit: AuditService,
+    private readonly options: LoyaltyOptions,
+  ) {}
+
+  // ------------------------------------------------------------ programmes --
+
+  async create(ctx: RequestContext, input: CreateLoyaltyProgramInput): Promise<LoyaltyProgram> {
+    const { manager, alliance, members, mine } = await this.alliances.lockAsActiveMember(ctx, input.allianceId);
+    if (mine.role !== 'LEAD') throw forbidden("Only the alliance's LEAD proposes its loyalty programme.");
+    const rules = rulesOf(input);
+    const problems = rulesProblems(rules);
+    if (problems.length) throw badInput(`Invalid programme: ${problems.join('; ')}.`, { problems });
+    const [{ open, version }] = await manager.query(
+      `select bool_or(status = 'PROPOSED') as open, coalesce(max(version), 0) + 1 as version from loyalty_programs where alliance_id = $1`,
+      [alliance.id],
+    );
+    if (open) throw conflict('A loyalty programme version is still open; every ACTIVE member must accept it first.');
+    const id = crypto.randomUUID();
+    await manager.query(
+      `insert into loyalty_programs (alliance_id, id, version, status, rules, proposed_by, proposed_by_subject)
+       values ($1, $2, $3, 'PROPOSED', $4, $5, $6)`,
+      [alliance.id, id, version, JSON.stringify(rules), ctx.brandId, ctx.caller.subject],
+    );
+    await this.recordAcceptance(ctx, manager, alliance.id, id, input.ownCourses);
+    await this.audit.record(ctx, manager, alliance.id, 'LOYALTY_PROGRAM_PROPOSED', null, { id, version, rules });
+    await this.activateIfAccepted(ctx, manager, alliance.id, id, activeBrands(members));
+    return (await this.program(manager, id))!;
+  }
+
+  async accept(ctx: RequestContext, programId: string, ownCourses: boolean): Promise<LoyaltyProgram> {
+    const manager = await ctx.manager();
+    const found = isUuid(programId) ? await this.program(manager, programId) : null;
+    if (!found) throw notFound('Loyalty programme');
+    const { alliance, members } = await this.alliances.lockAsActiveMember(ctx, found.allianceId);
+    const current = (await this.program(manager, programId))!;
+    if (current.status !== LoyaltyProgramStatus.PROPOSED) throw conflict(`Version ${current.version} is ${current.status}; only a PROPOSED version can be accepted.`);
+    if (current.acceptances.some((a) => a.brandId === ctx.brandId)) throw conflict('Your brand has accepted this version already.');
+    await this.recordAcceptance(ctx, manager, alliance.id, programId, ownCourses);
+    await this.audit.record(ctx, manager, alliance.id, 'LOYALTY_PROGRAM_ACCEPTED', null, { id: programId, version: current.version, ownCourses });
+    await this.activateIfAccepted(ctx, manager, alliance.id, programId, activeBrands(members));
+    return (await this.program(manager, programId))!;
+  }
+
+  /** The alliance's ACTIVE programme, or else its open proposal; null for a caller that is not an ACTIVE member. */
+  async ofAlliance(ctx: RequestContext, allianceId: string): Promise<LoyaltyProgram | null> {
+    if (!isUuid(allianceId)) return null;
+    const manager = await ctx.manager();
+    const [row] = await manager.query(
+      `select id from loyalty_programs where alliance_id = $1 and status in ('ACTIVE', 'PROPOSED')
+       order by (status = 'ACTIVE') desc, version desc limit 1`,
+      [allianceId],
+    );
+    return row ? this.program(manager, row.id) : null;
+  }
+
+  private async recordAcceptance(ctx: RequestContext, manager: EntityManager, allianceId: string, programId: string, ownCourses: boolean): Promise<void> {
+    await manager.query(`insert into loyalty_acceptances (alliance_id, program_id, brand_id, own_courses) values ($1, $2, $3, $4)`, [
+      allianceId,
+      programId,
+      ctx.brandId,
+      ownCourses,
+    ]);
+  }
+
+  private async activateIfAccepted(ctx: RequestContext, manager: EntityManager, allianceId: string, programId: string, active: string[]): Promise<void> {
+    const accepted = new Set(
+      (await manager.query(`select brand_id from loyalty_acceptances where program_id = $1`, [programId])).map((r: { brand_id: string }) => r.brand_id),
+    );
+    if (!active.every((b) => accepted.has(b))) return;
+    await manager.query(`update loyalty_programs set status = 'SUPERSEDED' where alliance_id = $1 and status = 'ACTIVE'`, [allianceId]);
+    await manager.query(`update loyalty_programs set status = 'ACTIVE', activated_at = now() where id = $1`, [programId]);
+    await this.audit.record(ctx, manager, allianceId, 'LOYALTY_PROGRAM_ACTIVE', null, { id: programId });
+  }
+
+  private async program(manager: EntityManager, id: string): Promise<LoyaltyProgram | null> {
+    const [row]: ProgramRow[] = await manager.query(`select ${PROGRAM_COLUMNS} from loyalty_programs where id = $1`, [id]);
+    if (!row) return null;
+    const acceptances = await manager.query(
+      `select brand_id, own_courses, accepted_at from loyalty_acceptances where program_id = $1 order by accepted_at, brand_id`,
+      [id],
+    );
+    return {
+      id: row.id,
+      allianceId: row.alliance_id,
+      version: row.version,
+      status: row.status,
+      ...row.rules,
+      acceptances: acceptances.map((a: { brand_id: string; own_courses: boolean; accepted_at: Date }) => ({
+        brandId: a.brand_id,
+        ownCourses: a.own_courses,
+        acceptedAt: a.accepted_at,
+      })),
+      proposedBy: row.proposed_by,
+      createdAt: row.created_at,
+      activatedAt: row.activated_at,
+    };
+  }
+
+  // ----------------------------------------------------------- membership --
+
+  async enroll(ctx: RequestContext, learnerId: string, allianceId: string | null): Promise<LoyaltyEnrollment> {
+    const manager = await ctx.manager();
+    await this.ownLearner(ctx, learnerId);
+    const alliance = await this.programAlliance(ctx, allianceId);
+    if (await this.link(ctx, learnerId, alliance)) {
+      throw conflict("The learner is a member of this alliance's programme already; rotate its code to show it a new one.");
+    }
+    const code = newCode();
+    const memberId = crypto.randomUUID();
+    await manager.query(`insert into loyalty_members (alliance_id, id, code_hash, enrolled_by) values ($1, $2, $3, $4)`, [
+      alliance,
+      memberId,
+      this.codeHash(code),
+      ctx.brandId,
+    ]);
+    await manager.query(`insert into loyalty_links (tenant_id, learner_id, alliance_id, member_id) values ($1, $2, $3, $4)`, [ctx.brandId, learnerId, alliance, memberId]);
+    return { member: (await this.members(ctx, learnerId)).find((m) => m.allianceId === alliance)!, code: formatCode(code) };
+  }
+
+  /**
+   * Links the brand's learner to the membership whose code the learner
+   * gave. A wrong code and an unknown one answer alike (NOT_FOUND).
+   */
+  async linkByCode(ctx: RequestContext, learnerId: string, code: string, allianceId: string | null): Promise<LoyaltyMember> {
+    const manager = await ctx.manager();
+    await this.ownLearner(ctx, learnerId);
+    const alliance = await this.programAlliance(ctx, allianceId);
+    if (await this.link(ctx, learnerId, alliance)) throw conflict("The learner is linked to this alliance's programme already.");
+    const normalized = normalizeCode(code);
+    const [{ member }] = normalized
+      ? await manager.query(`select allied_loyalty_member_by_code($1, $2) as member`, [alliance, this.codeHash(normalized)])
+      : [{ member: null }];
+    if (!member) throw notFound('Loyalty membership');
+    try {
+      await manager.query(`insert into loyalty_links (tenant_id, learner_id, alliance_id, member_id) values ($1, $2, $3, $4)`, [ctx.brandId, learnerId, alliance, member]);
+    } catch (error) {
+      if (pgCode(error) === PG.uniqueViolation) throw conflict('This membership is linked to another learner of your brand already.');
+      throw error;
+    }
+    return (await this.members(ctx, learnerId)).find((m) => m.allianceId === alliance)!;
+  }
+
+  /** A new member code for the learner's membership; the old one stops working at once. */
+  async rotateCode(ctx: RequestContext, learnerId: string, allianceId: string | null): Promise<LoyaltyEnrollment> {
+    const manager = await ctx.manager();
+    await this.ownLearner(ctx, learnerId);
+    const alliance = await this.programAlliance(ctx, allianceId);
+    const link = await this.link(ctx, learnerId, alliance);
+    if (!link) throw notFound('Loyalty membership');
+    const code = newCode();
+    await manager.query(`update loyalty_members set code_hash = $2, code_rotated_at = now() where id = $1`, [link.member_id, this.codeHash(code)]);
+    return { member: (await this.members(ctx, learnerId)).find((m) => m.allianceId === alliance)!, code: formatCode(code) };
+  }
+
+  /** The learner's memberships (its own brand's learner), with balances. */
+  async members(ctx: RequestContext, learnerId: string): Promise<LoyaltyMember[]> {
+    if (!isUuid(learnerId)) return [];
+    const manager = await ctx.manager();
+    const links: LinkRow[] = await manager.query(
+      `select learner_id, alliance_id, member_id, linked_at from loyalty_links where tenant_id = $1 and learner_id = $2 order by linked_at, alliance_id`,
+      [ctx.brandId, learnerId],
+    );
+    const figures = await this.balances(manager, links.map((l) => l.member_id));
+    return links.map((l) => ({
+      id: l.member_id,
+      allianceId: l.alliance_id,
+      learnerId: l.learner_id,
+      linkedAt: l.linked_at,
+      ...(figures.get(l.member_id) ?? { balance: 0, debt: 0 }),
+    }));
+  }
+
+  /**
+   * Balance: what is left of the unexpired lots (EARN, and ADJUST that
+   * adds) after what was allocated from them. Debt: what spending entries
+   * (a refund's REVERSE) could not take from any lot.
+   */
+  private async balances(manager: EntityManager, memberIds: string[]): Promise<Map<string, { balance: number; debt: number }>> {
+    if (memberIds.length === 0) return new Map();
+    const rows = await manager.query(
+      `select e.member_id,
+              coalesce(sum(e.points - coalesce(used.points, 0)) filter (where e.points > 0 and e.expires_at > now()), 0)::int as balance,
+              coalesce(sum(-e.points - coalesce(took.points, 0)) filter (where e.points < 0), 0)::int as debt
+       from loyalty_ledger e
+       left join lateral (select sum(a.points)::int as points from loyalty_allocations a where a.lot_id = e.id) used on e.points > 0
+       left join lateral (select sum(a.points)::int as points from loyalty_allocations a where a.entry_id = e.id) took on e.points < 0
+       where e.member_id = any($1::uuid[])
+       group by e.member_id`,
+      [memberIds],
+    );
+    return new Map(rows.map((r: { member_id: string; balance: number; debt: number }) => [r.member_id, { balance: r.balance, debt: r.debt }]));
+  }
+
+  // ------------------------------------------------------------- spending --
+
+  async redeem(ctx: RequestContext, input: RedeemLoyaltyPointsInput): Promise<LoyaltyRedemption> {
+    const manager = await ctx.manager();
+    await this.ownLearner(ctx, input.learnerId);
+    const alliance = await this.programAlliance(ctx, input.allianceId ?? null);
+    const link = await this.link(ctx, input.learnerId, alliance);
+    if (!link) throw notFound('Loyalty membership');
+    const program = (await this.activeProgram(manager, alliance))!;
+    const value = program.rules.redemptionValues.find((v) => v.currency === input.currency);
+    if (!value) throw badInput(`Points of this programme are redeemed in ${program.rules.redemptionValues.map((v) => v.currency).join(', ')}, not ${input.currency}.`);
+    // One spender of this membership at a time, at every brand: what follows reads and spends its lots.
+    await manager.query(`select id from loyalty_members where id = $1 for update`, [link.member_id]);
+    const [earlier] = await manager.query(
+      `select id, member_id, points, value_minor, currency from loyalty_ledger where alliance_id = $1 and brand_id = $2 and kind = 'REDEEM' and source = $3`,
+      [alliance, ctx.brandId, input.idempotencyKey],
+    );
+    if (earlier) {
+      if (earlier.member_id !== link.member_id || -earlier.points !== input.points || earlier.currency !== input.currency) {
+        throw conflict('This idempotency key was used for a different redemption.');
+      }
+      return this.redemption(ctx, earlier.id, -earlier.points, Number(earlier.value_minor), earlier.currency, input.learnerId, alliance);
+    }
+    const lots = await this.openLots(manager, link.member_id);
+    const available = lots.reduce((sum, l) => sum + l.remaining, 0);
+    if (available < input.points) throw badInput(`The balance is ${available} points; ${input.points} cannot be redeemed.`, { balance: available });
+    const entryId = crypto.randomUUID();
+    const valueMinor = input.points * value.minorPerPoint;
+    await manager.query(
+      `insert into loyalty_ledger (alliance_id, member_id, id, kind, points, brand_id, source, occurred_at, value_minor, currency, actor)
+       values ($1, $2, $3, 'REDEEM', $4, $5, $6, now(), $7, $8, $9)`,
+      [alliance, link.member_id, entryId, -input.points, ctx.brandId, input.idempotencyKey, valueMinor, input.currency, ctx.caller.subject],
+    );
+    await this.allocate(manager, entryId, fifo(lots, input.points));
+    return this.redemption(ctx, entryId, input.points, valueMinor, input.currency, input.learnerId, alliance);
+  }
+
+  private async redemption(ctx: RequestContext, entryId: string, points: number, valueMinor: number, currency: string, learnerId: string, alliance: string): Promise<LoyaltyRedemption> {
+    const member = (await this.members(ctx, learnerId)).find((m) => m.allianceId === alliance)!;
+    return { entryId, points, value: { amountMinor: valueMinor, currency }, member };
+  }
+
+  /** The membership's lots with points left, oldest expiry first (the order they are spent in). */
+  private async openLots(manager: EntityManager, memberId: string): Promise<{ id: string; remaining: number }[]> {
+    return manager.query(
+      `select e.id, (e.points - coalesce(sum(a.points), 0))::int as remaining
+       from loyalty_ledger e left join loyalty_allocations a on a.lot_id = e.id
+       where e.member_id = $1 and e.points > 0 and e.expires_at > now()
+       group by e.id, e.points, e.expires_at, e.occurred_at
+       having e.points - coalesce(sum(a.points), 0) > 0
+       order by e.expires_at, e.occurred_at, e.id`,
+      [memberId],
+    );
+  }
+
+  private async allocate(manager: EntityManager, entryId: string, parts: { lot: string; points: number }[]): Promise<void> {
+    if (parts.length === 0) return;
+    await manager.query(
+      `insert into loyalty_allocations (entry_id, lot_id, points) select $1, u.lot, u.points from unnest($2::uuid[], $3::int[]) as u(lot, points)`,
+      [entryId, parts.map((p) => p.lot), parts.map((p) => p.points)],
+    );
+  }
+
+  // -------------------------------------------------------------- earning --
+
+  /** EARN entries for the stored events of linked learners that the alliances' ACTIVE programmes reward. */
+  private async earn(ctx: RequestContext, stored: readonly StoredEvent[]): Promise<void> {
+    const rewarded = stored.filter(
+      (e) => (e.type === EventType.PURCHASE && (e.amount ?? 0) > 0) || e.type === EventType.COMPLETE || e.type === EventType.RATING,
+    );
+    if (rewarded.length === 0) return;
+    const manager = await ctx.manager();
+    const links: LinkRow[] = await manager.query(
+      `select learner_id, alliance_id, member_id, linked_at from loyalty_links where tenant_id = $1 and learner_id = any($2::uuid[])`,
+      [ctx.brandId, [...new Set(rewarded.map((e) => e.learner))]],
+    );
+    if (links.length === 0) return;
+    const programs: { alliance_id: string; rules: LoyaltyRules; own_courses: boolean | null }[] = await manager.query(
+      `select p.alliance_id, p.rules, a.own_courses from loyalty_programs p
+       left join loyalty_acceptances a on a.program_id = p.id and a.brand_id = $1
+       where p.status = 'ACTIVE' and p.alliance_id = any($2::uuid[])`,
+      [ctx.brandId, [...new Set(links.map((l) => l.alliance_id))]],
+    );
+    // The courses' own alliances (an event's alliance may be its campaign's).
+    const courses = new Map<string, string | null>(
+      (
+        await manager.query(`select id, alliance_id from courses where id = any($1::uuid[])`, [[...new Set(rewarded.map((e) => e.course).filter(Boolean))]])
+      ).map((c: { id: string; alliance_id: string | null }) => [c.id, c.alliance_id]),
+    );
+    for (const event of rewarded) {
+      for (const link of links.filter((l) => l.learner_id === event.learner)) {
+        const program = programs.find((p) => p.alliance_id === link.alliance_id);
+        const course = event.course ? { alliance: courses.get(event.course) ?? null, tenant: event.courseTenant } : null;
+        if (!program || !earns(course, link.alliance_id, ctx.brandId, program.own_courses === true)) continue;
+        const points = await this.pointsFor(manager, event, link.member_id, program.rules, ctx.brandId);
+        if (points > 0) await this.recordEarning(ctx, manager, event, link, points, program.rules.expiryMonths);
+      }
+    }
+  }
+
+  private async pointsFor(manager: EntityManager, event: StoredEvent, memberId: string, rules: LoyaltyRules, brandId: string): Promise<number> {
+    if (event.type === EventType.PURCHASE) return purchasePoints(event.amount ?? 0, event.currency ?? '', rules);
+    const points = event.type === EventType.COMPLETE ? rules.pointsPerComplete : rules.pointsPerRating;
+    if (points <= 0 || rules.dailyActivityCap <= 0) return points;
+    const [{ earned }] = await manager.query(
+      `select coalesce(sum(points), 0)::int as earned from loyalty_ledger
+       where member_id = $1 and brand_id = $2 and kind = 'EARN' and reason in ('COMPLETE', 'RATING')
+         and occurred_at >= date_trunc('day', $3::timestamptz at time zone 'UTC') at time zone 'UTC'
+         and occurred_at < (date_trunc('day', $3::timestamptz at time zone 'UTC') + interval '1 day') at time zone 'UTC'`,
+      [memberId, brandId, event.at],
+    );
+    return Math.max(0, Math.min(points, rules.dailyActivityCap - earned));
+  }
+
+  private async recordEarning(ctx: RequestContext, manager: EntityManager, event: StoredEvent, link: LinkRow, points: number, months: number): Promise<void> {
+    await manager.query(
+      `insert into loyalty_ledger (alliance_id, member_id, id, kind, points, brand_id, source, occurred_at, expires_at, reason, actor)
+       values ($1, $2, $3, 'EARN', $4, $5, $6, $7, $7::timestamptz + make_interval(months => $8), $9, $10)
+       on conflict (alliance_id, brand_id, kind, source) do nothing`,
+      [link.alliance_id, link.member_id, crypto.randomUUID(), points, ctx.brandId, event.id, event.at, months, event.type, ctx.caller.subject],
+    );
+  }
+
+  // -------------------------------------------------------------- helpers --
+
+  private async ownLearner(ctx: RequestContext, learnerId: string): Promise<void> {
+    const rows = isUuid(learnerId) ? await (await ctx.manager()).query(`select 1 from learners where tenant_id = $1 and id = $2`, [ctx.brandId, learnerId]) : [];
+    if (rows.length === 0) throw notFound('Learner');
+  }
+
+  /** The alliance asked for, or the brand's only alliance with an ACTIVE programme. */
+  private async programAlliance(ctx: RequestContext, allianceId: string | null): Promise<string> {
+    const manager = await ctx.manager();
+    const alliances = await ctx.activeAlliances();
+    const rows: { alliance_id: string }[] = await manager.query(
+      `select alliance_id from loyalty_programs where status = 'ACTIVE' and alliance_id = any($1::uuid[]) order by alliance_id`,
+      [alliances],
+    );
+    const withProgram = rows.map((r) => r.alliance_id);
+    if (allianceId != null) {
+      if (!isUuid(allianceId) || !withProgram.includes(allianceId.toLowerCase())) throw notFound('Loyalty programme');
+      return allianceId.toLowerCase();
+    }
+    if (withProgram.length === 0) throw notFound('Loyalty programme');
+    if (withProgram.length > 1) throw badInput('Your brand is in several alliances with a loyalty programme; name the allianceId.', { alliances: withProgram });
+    return withProgram[0];
+  }
+
+  private async activeProgram(manager: EntityManager, allianceId: string): Promise<ProgramRow | null> {
+    const [row] = await manager.query(`select ${PROGRAM_COLUMNS} from loyalty_programs where alliance_id = $1 and status = 'ACTIVE'`, [allianceId]);
+    return row ?? null;
+  }
+
+  private async link(ctx: RequestContext, learnerId: string, allianceId: string): Promise<LinkRow | null> {
+    const [row] = await (await ctx.manager()).query(
+      `select learner_id, alliance_id, member_id, linked_at from loyalty_links where tenant_id = $1 and alliance_id = $2 and learner_id = $3`,
+      [ctx.brandId, allianceId, learnerId],
+    );
+    return row ?? null;
+  }
+
+  private codeHash(code: string): string {
+    return crypto.createHmac('sha256', this.options.codeKey).update(code).digest('hex');
+  }
+}
+
+function rulesOf(input: CreateLoyaltyProgramInput): LoyaltyRules {
+  return {
+    earnRates: input.earnRates.map((r) => ({ currency: r.currency, points: r.points })),
+    pointsPerComplete: input.pointsPerComplete,
+    pointsPerRating: input.pointsPerRating,
+    dailyActivityCap: input.dailyActivityCap,
+    redemptionValues: input.redemptionValues.map((v) => ({ currency: v.currency, minorPerPoint: v.minorPerPoint })),
+    expiryMonths: input.expiryMonths,
+    tiers: [...input.tiers]
+      .sort((a, b) => a.minPoints - b.minPoints)
+      .map((t) => ({ name: t.name.trim(), minPoints: t.minPoints, discountBasisPoints: t.discountBasisPoints, earlyAccess: t.earlyAccess })),
+  };
+}
+
+function activeBrands(members: { brandId: string; status: string }[]): string[] {
+  return members.filter((m) => m.status === 'ACTIVE').map((m) => m.brandId);
+}
+
+/** Whether the event's course earns in this alliance: a joint course of it, or the brand's own course where it opted in. */
+function earns(course: { alliance: string | null; tenant: string | null } | null, allianceId: string, brandId: string, ownCourses: boolean): boolean {
+  if (!course) return false;
+  if (course.alliance === allianceId) return true;
+  return ownCourses && course.tenant === brandId && course.alliance === null;
+}
+
+/** The first `points` of the lots, in their order. */
+export function fifo(lots: readonly { id: string; remaining: number }[], points: number): { lot: string; points: number }[] {
+  const parts: { lot: string; points: number }[] = [];
+  let left = points;
+  for (const lot of lots) {
+    if (left <= 0) break;
+    const take = Math.min(lot.remaining, left);
+    if (take > 0) parts.push({ lot: lot.id, points: take });
+    left -= take;
+  }
+  return parts;
+}
+
+function newCode(): string {
+  let code = '';
+  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[crypto.randomInt(CODE_ALPHABET.length)];
+  return code;
+}
+
+/** "ABCD-EFGH-JKMN": as shown to learners. */
+function formatCode(code: string): string {
+  return code.match(/.{1,4}/g)!.join('-');
+}
+
+/** A code as typed (any case, with or without dashes or spaces), or null when it cannot be one. */
+function normalizeCode(typed: string): string | null {
+  const code = typed.toUpperCase().replace(/[\s-]/g, '');
+  return code.length === CODE_LENGTH && [...code].every((c) => CODE_ALPHABET.includes(c)) ? code : null;
+}
