@@ -82,6 +82,8 @@ export class Loyalty1765500000000 implements MigrationInterface {
         source text not null check (char_length(source) between 1 and 200),
         occurred_at timestamptz(3) not null,
         expires_at timestamptz(3),
+        -- REVERSE: the lot of the refunded purchase; EXPIRE: the lot that expired.
+        of_lot uuid references loyalty_ledger(id),
         value_minor bigint,
         currency text check (currency ~ '^[A-Z]{3}$'),
         reason text check (char_length(reason) <= 500),
@@ -91,9 +93,11 @@ export class Loyalty1765500000000 implements MigrationInterface {
         -- Lots (EARN, and an ADJUST that adds) expire; spending entries (REDEEM, EXPIRE, REVERSE, an ADJUST that removes) do not.
         check ((kind in ('EARN', 'ADJUST') and points > 0 and expires_at is not null)
             or (kind in ('REDEEM', 'EXPIRE', 'REVERSE', 'ADJUST') and points < 0 and expires_at is null)),
-        check ((kind = 'REDEEM') = (value_minor is not null and currency is not null))
+        check ((kind = 'REDEEM') = (value_minor is not null and currency is not null)),
+        check ((kind in ('REVERSE', 'EXPIRE')) = (of_lot is not null))
       )`);
     await q.query(`create index loyalty_ledger_member on loyalty_ledger (member_id, occurred_at, id)`);
+    await q.query(`create index loyalty_ledger_of_lot on loyalty_ledger (of_lot) where of_lot is not null`);
     await q.query(`
       create table loyalty_allocations (
         entry_id uuid not null references loyalty_ledger(id),

@@ -92,6 +92,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
       },
       // Member codes are kept as an HMAC under a key of their own, derived from the tracking secret.
       loyaltyCodeKey: crypto.createHmac('sha256', trackingSecret).update('allied loyalty member codes').digest(),
+      loyaltyCodeFailures: { perMinute: config.limits.loyaltyCodeFailuresPerMinute, burst: config.limits.loyaltyCodeFailuresBurst },
     });
 
     const livePool = await liveDataSource(config, database);

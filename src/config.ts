@@ -67,6 +67,9 @@ export interface Config {
     credentialWindowSeconds: number;
     /** Share of the database pool one brand may hold at once (percent). */
     poolSharePercent: number;
+    /** Member codes matching no membership a brand may send: per minute, and at once (then RATE_LIMITED). */
+    loyaltyCodeFailuresPerMinute: number;
+    loyaltyCodeFailuresBurst: number;
     /** Longest wait for a database connection before RATE_LIMITED. */
     poolWaitMs: number;
     /** Longest single SQL statement of an operation. */
@@ -235,6 +238,8 @@ export function loadConfig(env: Env = process.env): Config {
       credentialFailures: int(env, 'ALLIED_MAX_CREDENTIAL_FAILURES', 20, 1, 1_000_000),
       credentialWindowSeconds: int(env, 'ALLIED_CREDENTIAL_WINDOW_SECONDS', 60, 1, 86_400),
       poolSharePercent: int(env, 'ALLIED_POOL_SHARE_PERCENT', 50, 1, 100),
+      loyaltyCodeFailuresPerMinute: int(env, 'ALLIED_LOYALTY_CODE_FAILURES_PER_MINUTE', 10, 1, 100_000),
+      loyaltyCodeFailuresBurst: int(env, 'ALLIED_LOYALTY_CODE_FAILURES_BURST', 20, 1, 100_000),
       poolWaitMs: int(env, 'ALLIED_POOL_WAIT_MS', 5000, 10, 600_000),
       statementTimeoutMs: int(env, 'ALLIED_STATEMENT_TIMEOUT_MS', 5000, 10, 3_600_000),
       operationTimeoutMs: int(env, 'ALLIED_OPERATION_TIMEOUT_MS', 15_000, 10, 3_600_000),

@@ -44,6 +44,15 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.rate));
   }
 
+  /** The seconds until `key` has a token again (0: it has one now), without taking it. */
+  wait(key: string): number {
+    if (!this.enabled) return 0;
+    const bucket = this.buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = Math.min(this.burst, bucket.tokens + ((this.now() - bucket.at) / 1000) * this.rate);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.rate));
+  }
+
   /** Forgets buckets that have refilled: a full bucket is the same as none. */
   private sweep(now: number): void {
     if (now - this.sweptAt < 10_000) return;

@@ -1,7 +1,17 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { LearnerEntity } from '../entities';
 import { Learner } from '../schema/learner.types';
-import { CreateLoyaltyProgramInput, LoyaltyEnrollment, LoyaltyMember, LoyaltyProgram, LoyaltyRedemption, RedeemLoyaltyPointsInput } from '../schema/loyalty.types';
+import { ConnectionArgs } from '../schema/connection';
+import {
+  AdjustLoyaltyPointsInput,
+  CreateLoyaltyProgramInput,
+  LoyaltyEnrollment,
+  LoyaltyEntryConnection,
+  LoyaltyMember,
+  LoyaltyProgram,
+  LoyaltyRedemption,
+  RedeemLoyaltyPointsInput,
+} from '../schema/loyalty.types';
 import type { Services } from '../services';
 import type { RequestContext } from '../tenancy/context';
 import { Role } from '../tenancy/roles';
@@ -65,6 +75,22 @@ export class LoyaltyResolver {
   @Mutation(() => LoyaltyRedemption, { description: "Spends your learner's points as a discount at your brand, oldest points first; never more than the balance." })
   redeemLoyaltyPoints(@Ctx() ctx: RequestContext, @Arg('input', () => RedeemLoyaltyPointsInput) input: RedeemLoyaltyPointsInput) {
     return this.services.loyalty.redeem(ctx, input);
+  }
+}
+
+@Resolver(() => LoyaltyMember)
+export class LoyaltyMemberResolver {
+  constructor(private readonly services: Services) {}
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => LoyaltyMember, { description: "Adds or takes points by hand (OWNER, ADMIN), with a reason kept in the alliance's audit log." })
+  adjustLoyaltyPoints(@Ctx() ctx: RequestContext, @Arg('input', () => AdjustLoyaltyPointsInput) input: AdjustLoyaltyPointsInput) {
+    return this.services.loyalty.adjust(ctx, input);
+  }
+
+  @FieldResolver(() => LoyaltyEntryConnection, { description: "The membership's ledger, newest first, at every brand it is linked to." })
+  history(@Ctx() ctx: RequestContext, @Root() member: LoyaltyMember, @Args() args: ConnectionArgs) {
+    return this.services.loyalty.history(ctx, member.id, args);
   }
 }
 

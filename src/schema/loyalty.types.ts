@@ -2,6 +2,7 @@ import { ArrayMaxSize, IsBoolean, Length, Matches, Max, Min } from 'class-valida
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { LoyaltyEntryKind, LoyaltyProgramStatus } from '../entities/enums';
 import { Money } from './common.types';
+import { connectionTypes } from './connection';
 import { DateTimeScalar } from './scalars';
 import { IsNotBlank } from './validators';
 
@@ -110,7 +111,37 @@ export class LoyaltyMember {
   @Field(() => ID) learnerId!: string;
   @Field(() => Int, { description: 'Points that can be spent now.' }) balance!: number;
   @Field(() => Int, { description: 'Points owed: spent points whose purchase was refunded; later earnings pay them first.' }) debt!: number;
+  @Field(() => Int, { description: 'Of the balance, the points that expire in the next 30 days.' }) expiringIn30Days!: number;
+  @Field(() => Int, { description: 'Points earned in the last 12 months, less what refunds reversed: what the tier is decided by.' }) pointsEarned12Months!: number;
+  @Field(() => LoyaltyTier, { nullable: true, description: 'The highest tier those points reach; null below every tier.' }) tier!: LoyaltyTier | null;
   @Field(() => DateTimeScalar) linkedAt!: Date;
+}
+
+@ObjectType({ description: "One entry of a membership's ledger. Another brand's learners, events and keys are never in it." })
+export class LoyaltyEntry {
+  @Field(() => ID) id!: string;
+  @Field(() => LoyaltyEntryKind) kind!: LoyaltyEntryKind;
+  @Field(() => Int, { description: 'Positive when points were added, negative when taken.' }) points!: number;
+  @Field(() => ID, { description: 'The member brand it was recorded at (for EARN: the brand that issued the points).' }) brandId!: string;
+  @Field(() => DateTimeScalar) occurredAt!: Date;
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the points of an EARN (or an ADJUST that adds) expire.' }) expiresAt!: Date | null;
+  @Field(() => Money, { nullable: true, description: 'A REDEEM: the discount given.' }) value!: Money | null;
+  @Field(() => String, { nullable: true, description: 'What earned the points (PURCHASE, COMPLETE, RATING), or the reason of an ADJUST.' }) reason!: string | null;
+  @Field(() => DateTimeScalar) createdAt!: Date;
+}
+
+export const { Edge: LoyaltyEntryEdge, Connection: LoyaltyEntryConnection } = connectionTypes('LoyaltyEntry', LoyaltyEntry);
+
+@InputType()
+export class AdjustLoyaltyPointsInput {
+  @Field(() => ID) learnerId!: string;
+  @Field(() => ID, { nullable: true }) allianceId?: string | null;
+  @Field(() => Int, { description: 'Points to add (a lot that expires like earned points) or, negative, to take (never below zero).' })
+  @Min(-100_000_000)
+  @Max(100_000_000)
+  points!: number;
+  @Field() @Length(1, 500) @IsNotBlank() reason!: string;
+  @Field({ description: 'One adjustment per key and brand.' }) @Length(1, 200) @IsNotBlank() idempotencyKey!: string;
 }
 
 @ObjectType({ description: "A new membership, with its member code: show the code to the learner; it is not shown again (rotate it to get a new one)." })

@@ -27,6 +27,7 @@ import { NodeService } from './node.service';
 import { PartnerService } from './partner.service';
 import { RecommendationService } from './recommendation.service';
 import { SegmentService } from './segment.service';
+import { RateLimiter } from '../limits/rate';
 import { LoyaltyService } from './loyalty.service';
 import { SettlementService } from './settlement.service';
 
@@ -46,6 +47,8 @@ export interface ServiceDependencies {
   mail: DeliveryOptions & { maxAttempts: number; journeyTickSeconds: number };
   /** Keys the HMAC that loyalty member codes are stored as. */
   loyaltyCodeKey: Buffer;
+  /** Wrong member codes a brand may try: per minute, and at once. */
+  loyaltyCodeFailures: { perMinute: number; burst: number };
 }
 
 /**
@@ -71,7 +74,10 @@ export function buildServices(deps: ServiceDependencies) {
   const lifecycle = new LifecycleService();
   const contacts = new ContactService();
   // Loyalty points are earned in the events' transaction.
-  const loyalty = new LoyaltyService(alliances, audit, { codeKey: deps.loyaltyCodeKey });
+  const loyalty = new LoyaltyService(alliances, audit, {
+    codeKey: deps.loyaltyCodeKey,
+    codeFailures: new RateLimiter('loyaltyCodes', deps.loyaltyCodeFailures.perMinute / 60, deps.loyaltyCodeFailures.burst),
+  });
   const events = new EventService(courses, campaigns, [
     ...(deps.afterStore ?? []),
     experiments.afterStore,

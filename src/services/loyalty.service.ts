@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { EventType, LoyaltyProgramStatus } from '../entities/enums';
+import { EventType, LoyaltyEntryKind, LoyaltyProgramStatus } from '../entities/enums';
 import { badInput, conflict, forbidden, notFound, pgCode, PG } from '../errors';
 import type {
+  AdjustLoyaltyPointsInput,
   CreateLoyaltyProgramInput,
+  LoyaltyEntry,
   LoyaltyEnrollment,
   LoyaltyMember,
   LoyaltyProgram,
@@ -14,7 +16,9 @@ import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import type { AllianceService } from './alliance.service';
 import type { AuditService } from './audit.service';
+import { newestFirst, paginate, type Page, type PageArgs } from './pagination';
 import type { AfterStoreHook, StoredEvent } from './event.service';
+import { rateLimited, type RateLimiter } from '../limits/rate';
 
 /** A programme's rules, as stored in `loyalty_programs.rules`. */
 export interface LoyaltyRules {
@@ -30,6 +34,8 @@ export interface LoyaltyRules {
 export interface LoyaltyOptions {
   /** Keys the HMAC that member codes are stored as. */
   codeKey: Buffer;
+  /** Codes that match no membership, per brand: when its bucket is empty, the brand's links are refused until it refills. */
+  codeFailures: RateLimiter;
 }
 
 interface ProgramRow {
@@ -238,11 +244,16 @@ export class LoyaltyService {
     await this.ownLearner(ctx, learnerId);
     const alliance = await this.programAlliance(ctx, allianceId);
     if (await this.link(ctx, learnerId, alliance)) throw conflict("The learner is linked to this alliance's programme already.");
+    const wait = this.options.codeFailures.wait(ctx.brandId);
+    if (wait > 0) throw rateLimited('loyaltyCodes', wait, `Too many member codes that match no membership; try again in ${wait} s.`);
     const normalized = normalizeCode(code);
     const [{ member }] = normalized
       ? await manager.query(`select allied_loyalty_member_by_code($1, $2) as member`, [alliance, this.codeHash(normalized)])
       : [{ member: null }];
-    if (!member) throw notFound('Loyalty membership');
+    if (!member) {
+      this.options.codeFailures.take(ctx.brandId);
+      throw notFound('Loyalty membership');
+    }
     try {
       await manager.query(`insert into loyalty_links (tenant_id, learner_id, alliance_id, member_id) values ($1, $2, $3, $4)`, [ctx.brandId, learnerId, alliance, member]);
     } catch (error) {
@@ -264,7 +275,7 @@ export class LoyaltyService {
     return { member: (await this.members(ctx, learnerId)).find((m) => m.allianceId === alliance)!, code: formatCode(code) };
   }
 
-  /** The learner's memberships (its own brand's learner), with balances. */
+  /** The learner's memberships (its own brand's learner), with balances and tiers. */
   async members(ctx: RequestContext, learnerId: string): Promise<LoyaltyMember[]> {
     if (!isUuid(learnerId)) return [];
     const manager = await ctx.manager();
@@ -272,35 +283,113 @@ export class LoyaltyService {
       `select learner_id, alliance_id, member_id, linked_at from loyalty_links where tenant_id = $1 and learner_id = $2 order by linked_at, alliance_id`,
       [ctx.brandId, learnerId],
     );
-    const figures = await this.balances(manager, links.map((l) => l.member_id));
-    return links.map((l) => ({
-      id: l.member_id,
-      allianceId: l.alliance_id,
-      learnerId: l.learner_id,
-      linkedAt: l.linked_at,
-      ...(figures.get(l.member_id) ?? { balance: 0, debt: 0 }),
-    }));
+    if (links.length === 0) return [];
+    const [figures, programs] = await Promise.all([
+      this.figures(manager, links.map((l) => l.member_id)),
+      manager.query(`select alliance_id, rules from loyalty_programs where status = 'ACTIVE' and alliance_id = any($1::uuid[])`, [links.map((l) => l.alliance_id)]),
+    ]);
+    return links.map((l) => {
+      const f = figures.get(l.member_id) ?? { balance: 0, debt: 0, expiringIn30Days: 0, pointsEarned12Months: 0 };
+      const rules: LoyaltyRules | undefined = programs.find((p: { alliance_id: string }) => p.alliance_id === l.alliance_id)?.rules;
+      return { id: l.member_id, allianceId: l.alliance_id, learnerId: l.learner_id, linkedAt: l.linked_at, ...f, tier: tierOf(rules?.tiers ?? [], f.pointsEarned12Months) };
+    });
+  }
+
+  /** A membership's ledger, newest first, for a brand linked to it. */
+  async history(ctx: RequestContext, memberId: string, args: PageArgs): Promise<Page<LoyaltyEntry>> {
+    return paginate(
+      await ctx.manager(),
+      {
+        list: 'loyaltyHistory',
+        select: 'e.id, e.kind, e.points, e.brand_id, e.occurred_at, e.expires_at, e.value_minor, e.currency, e.reason, e.created_at',
+        from: 'loyalty_ledger e',
+        where: ['e.member_id = $1'],
+        params: [memberId],
+        ...newestFirst<LoyaltyEntry>('e'),
+        map: (r) => ({
+          id: r.id as string,
+          kind: r.kind as LoyaltyEntryKind,
+          points: Number(r.points),
+          brandId: r.brand_id as string,
+          occurredAt: r.occurred_at as Date,
+          expiresAt: (r.expires_at as Date | null) ?? null,
+          value: r.value_minor == null ? null : { amountMinor: Number(r.value_minor), currency: r.currency as string },
+          reason: (r.reason as string | null) ?? null,
+          createdAt: r.created_at as Date,
+        }),
+      },
+      args,
+    );
   }
 
   /**
    * Balance: what is left of the unexpired lots (EARN, and ADJUST that
    * adds) after what was allocated from them. Debt: what spending entries
-   * (a refund's REVERSE) could not take from any lot.
+   * (a refund's REVERSE) could not take from any lot. Earned in 12 months:
+   * the EARN lots of the last 12 months less what refunds reversed of them.
    */
-  private async balances(manager: EntityManager, memberIds: string[]): Promise<Map<string, { balance: number; debt: number }>> {
-    if (memberIds.length === 0) return new Map();
+  private async figures(manager: EntityManager, memberIds: string[]) {
     const rows = await manager.query(
       `select e.member_id,
               coalesce(sum(e.points - coalesce(used.points, 0)) filter (where e.points > 0 and e.expires_at > now()), 0)::int as balance,
-              coalesce(sum(-e.points - coalesce(took.points, 0)) filter (where e.points < 0), 0)::int as debt
+              coalesce(sum(e.points - coalesce(used.points, 0)) filter (where e.points > 0 and e.expires_at > now() and e.expires_at <= now() + interval '30 days'), 0)::int as soon,
+              coalesce(sum(-e.points - coalesce(took.points, 0)) filter (where e.points < 0), 0)::int as debt,
+              (coalesce(sum(e.points) filter (where e.kind = 'EARN' and e.occurred_at > now() - interval '12 months'), 0)
+               + coalesce(sum(e.points) filter (where e.kind = 'REVERSE' and lot.occurred_at > now() - interval '12 months'), 0))::int as earned
        from loyalty_ledger e
+       left join loyalty_ledger lot on lot.id = e.of_lot and e.kind = 'REVERSE'
        left join lateral (select sum(a.points)::int as points from loyalty_allocations a where a.lot_id = e.id) used on e.points > 0
        left join lateral (select sum(a.points)::int as points from loyalty_allocations a where a.entry_id = e.id) took on e.points < 0
        where e.member_id = any($1::uuid[])
        group by e.member_id`,
       [memberIds],
     );
-    return new Map(rows.map((r: { member_id: string; balance: number; debt: number }) => [r.member_id, { balance: r.balance, debt: r.debt }]));
+    return new Map<string, { balance: number; debt: number; expiringIn30Days: number; pointsEarned12Months: number }>(
+      rows.map((r: { member_id: string; balance: number; debt: number; soon: number; earned: number }) => [
+        r.member_id,
+        { balance: r.balance, debt: r.debt, expiringIn30Days: r.soon, pointsEarned12Months: Math.max(0, r.earned) },
+      ]),
+    );
+  }
+
+  /** Points added or taken by an OWNER or ADMIN, with a reason, in the alliance's audit log (the membership, never the learner). */
+  async adjust(ctx: RequestContext, input: AdjustLoyaltyPointsInput): Promise<LoyaltyMember> {
+    if (input.points === 0) throw badInput('points must not be 0.');
+    const manager = await ctx.manager();
+    await this.ownLearner(ctx, input.learnerId);
+    const alliance = await this.programAlliance(ctx, input.allianceId ?? null);
+    const link = await this.link(ctx, input.learnerId, alliance);
+    if (!link) throw notFound('Loyalty membership');
+    const program = (await this.activeProgram(manager, alliance))!;
+    await this.lockMembers(manager, [link.member_id]);
+    await this.expireDue(ctx, manager, link);
+    const [earlier] = await manager.query(`select points from loyalty_ledger where alliance_id = $1 and brand_id = $2 and kind = 'ADJUST' and source = $3`, [
+      alliance,
+      ctx.brandId,
+      input.idempotencyKey,
+    ]);
+    if (earlier) {
+      if (earlier.points !== input.points) throw conflict('This idempotency key was used for a different adjustment.');
+      return (await this.members(ctx, input.learnerId)).find((m) => m.allianceId === alliance)!;
+    }
+    const reason = input.reason.trim();
+    if (input.points > 0) {
+      const lot = await this.recordLot(ctx, manager, link, { kind: 'ADJUST', points: input.points, source: input.idempotencyKey, at: new Date(), months: program.rules.expiryMonths, reason });
+      await this.payDebts(manager, link.member_id, lot!, input.points);
+    } else {
+      const lots = await this.openLots(manager, link.member_id);
+      const available = lots.reduce((sum, l) => sum + l.remaining, 0);
+      if (available < -input.points) throw badInput(`The balance is ${available} points; ${-input.points} cannot be taken.`, { balance: available });
+      const entryId = crypto.randomUUID();
+      await manager.query(
+        `insert into loyalty_ledger (alliance_id, member_id, id, kind, points, brand_id, source, occurred_at, reason, actor)
+         values ($1, $2, $3, 'ADJUST', $4, $5, $6, now(), $7, $8)`,
+        [alliance, link.member_id, entryId, input.points, ctx.brandId, input.idempotencyKey, reason, ctx.caller.subject],
+      );
+      await this.allocate(manager, entryId, fifo(lots, -input.points));
+    }
+    await this.audit.record(ctx, manager, alliance, 'LOYALTY_POINTS_ADJUSTED', null, { memberId: link.member_id, points: input.points, reason });
+    return (await this.members(ctx, input.learnerId)).find((m) => m.allianceId === alliance)!;
   }
 
   // ------------------------------------------------------------- spending --
@@ -314,8 +403,9 @@ export class LoyaltyService {
     const program = (await this.activeProgram(manager, alliance))!;
     const value = program.rules.redemptionValues.find((v) => v.currency === input.currency);
     if (!value) throw badInput(`Points of this programme are redeemed in ${program.rules.redemptionValues.map((v) => v.currency).join(', ')}, not ${input.currency}.`);
-    // One spender of this membership at a time, at every brand: what follows reads and spends its lots.
-    await manager.query(`select id from loyalty_members where id = $1 for update`, [link.member_id]);
+    // One writer of this membership at a time, at every brand: what follows reads and spends its lots.
+    await this.lockMembers(manager, [link.member_id]);
+    await this.expireDue(ctx, manager, link);
     const [earlier] = await manager.query(
       `select id, member_id, points, value_minor, currency from loyalty_ledger where alliance_id = $1 and brand_id = $2 and kind = 'REDEEM' and source = $3`,
       [alliance, ctx.brandId, input.idempotencyKey],
@@ -368,16 +458,26 @@ export class LoyaltyService {
 
   // -------------------------------------------------------------- earning --
 
-  /** EARN entries for the stored events of linked learners that the alliances' ACTIVE programmes reward. */
+  /**
+   * For the stored events of linked learners: EARN what the alliances'
+   * ACTIVE programmes reward, and REVERSE what a refunded purchase earned.
+   * Each membership touched is locked first (in id order, so concurrent
+   * calls never deadlock), its lots past expiry are written off, and a new
+   * lot pays the membership's debt before anything else.
+   */
   private async earn(ctx: RequestContext, stored: readonly StoredEvent[]): Promise<void> {
-    const rewarded = stored.filter(
-      (e) => (e.type === EventType.PURCHASE && (e.amount ?? 0) > 0) || e.type === EventType.COMPLETE || e.type === EventType.RATING,
+    const relevant = stored.filter(
+      (e) =>
+        (e.type === EventType.PURCHASE && (e.amount ?? 0) > 0) ||
+        e.type === EventType.COMPLETE ||
+        e.type === EventType.RATING ||
+        (e.type === EventType.REFUND && e.refundOf !== null),
     );
-    if (rewarded.length === 0) return;
+    if (relevant.length === 0) return;
     const manager = await ctx.manager();
     const links: LinkRow[] = await manager.query(
       `select learner_id, alliance_id, member_id, linked_at from loyalty_links where tenant_id = $1 and learner_id = any($2::uuid[])`,
-      [ctx.brandId, [...new Set(rewarded.map((e) => e.learner))]],
+      [ctx.brandId, [...new Set(relevant.map((e) => e.learner))]],
     );
     if (links.length === 0) return;
     const programs: { alliance_id: string; rules: LoyaltyRules; own_courses: boolean | null }[] = await manager.query(
@@ -386,19 +486,29 @@ export class LoyaltyService {
        where p.status = 'ACTIVE' and p.alliance_id = any($2::uuid[])`,
       [ctx.brandId, [...new Set(links.map((l) => l.alliance_id))]],
     );
+    const touched = links.filter((l) => programs.some((p) => p.alliance_id === l.alliance_id));
+    if (touched.length === 0) return;
     // The courses' own alliances (an event's alliance may be its campaign's).
     const courses = new Map<string, string | null>(
       (
-        await manager.query(`select id, alliance_id from courses where id = any($1::uuid[])`, [[...new Set(rewarded.map((e) => e.course).filter(Boolean))]])
+        await manager.query(`select id, alliance_id from courses where id = any($1::uuid[])`, [[...new Set(relevant.map((e) => e.course).filter(Boolean))]])
       ).map((c: { id: string; alliance_id: string | null }) => [c.id, c.alliance_id]),
     );
-    for (const event of rewarded) {
-      for (const link of links.filter((l) => l.learner_id === event.learner)) {
-        const program = programs.find((p) => p.alliance_id === link.alliance_id);
+    await this.lockMembers(manager, touched.map((l) => l.member_id));
+    for (const link of touched) await this.expireDue(ctx, manager, link);
+    for (const event of relevant) {
+      for (const link of touched.filter((l) => l.learner_id === event.learner)) {
+        const program = programs.find((p) => p.alliance_id === link.alliance_id)!;
+        if (event.type === EventType.REFUND) {
+          await this.reverse(ctx, manager, event, link, program.rules);
+          continue;
+        }
         const course = event.course ? { alliance: courses.get(event.course) ?? null, tenant: event.courseTenant } : null;
-        if (!program || !earns(course, link.alliance_id, ctx.brandId, program.own_courses === true)) continue;
+        if (!earns(course, link.alliance_id, ctx.brandId, program.own_courses === true)) continue;
         const points = await this.pointsFor(manager, event, link.member_id, program.rules, ctx.brandId);
-        if (points > 0) await this.recordEarning(ctx, manager, event, link, points, program.rules.expiryMonths);
+        if (points <= 0) continue;
+        const lot = await this.recordLot(ctx, manager, link, { kind: 'EARN', points, source: event.id, at: event.at, months: program.rules.expiryMonths, reason: event.type });
+        if (lot) await this.payDebts(manager, link.member_id, lot, points);
       }
     }
   }
@@ -417,13 +527,95 @@ export class LoyaltyService {
     return Math.max(0, Math.min(points, rules.dailyActivityCap - earned));
   }
 
-  private async recordEarning(ctx: RequestContext, manager: EntityManager, event: StoredEvent, link: LinkRow, points: number, months: number): Promise<void> {
-    await manager.query(
+  /** A new lot (EARN, or an ADJUST that adds), expiring `months` after `at`; its id, or null when its source was recorded already. */
+  private async recordLot(
+    ctx: RequestContext,
+    manager: EntityManager,
+    link: LinkRow,
+    lot: { kind: 'EARN' | 'ADJUST'; points: number; source: string; at: Date; months: number; reason: string },
+  ): Promise<string | null> {
+    const [row] = await manager.query(
       `insert into loyalty_ledger (alliance_id, member_id, id, kind, points, brand_id, source, occurred_at, expires_at, reason, actor)
-       values ($1, $2, $3, 'EARN', $4, $5, $6, $7, $7::timestamptz + make_interval(months => $8), $9, $10)
-       on conflict (alliance_id, brand_id, kind, source) do nothing`,
-      [link.alliance_id, link.member_id, crypto.randomUUID(), points, ctx.brandId, event.id, event.at, months, event.type, ctx.caller.subject],
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $8::timestamptz + make_interval(months => $9), $10, $11)
+       on conflict (alliance_id, brand_id, kind, source) do nothing
+       returning id`,
+      [link.alliance_id, link.member_id, crypto.randomUUID(), lot.kind, lot.points, ctx.brandId, lot.source, lot.at, lot.months, lot.reason, ctx.caller.subject],
     );
+    return row?.id ?? null;
+  }
+
+  /**
+   * A refund takes back what its purchase earned, in proportion to the
+   * amount refunded (the purchase's rate applied to the refund, never more
+   * than is left to reverse): from the purchase's own lot first, then from
+   * the oldest other points; what is already spent is owed (the debt).
+   */
+  private async reverse(ctx: RequestContext, manager: EntityManager, event: StoredEvent, link: LinkRow, rules: LoyaltyRules): Promise<void> {
+    const [lot] = await manager.query(
+      `select e.id, e.points, coalesce((select -sum(r.points) from loyalty_ledger r where r.of_lot = e.id and r.kind = 'REVERSE'), 0)::int as reversed
+       from loyalty_ledger e where e.alliance_id = $1 and e.brand_id = $2 and e.kind = 'EARN' and e.source = $3 and e.member_id = $4`,
+      [link.alliance_id, ctx.brandId, event.refundOf, link.member_id],
+    );
+    if (!lot) return;
+    const points = Math.min(lot.points - lot.reversed, purchasePoints(event.amount ?? 0, event.currency ?? '', rules));
+    if (points <= 0) return;
+    const entryId = crypto.randomUUID();
+    const [inserted] = await manager.query(
+      `insert into loyalty_ledger (alliance_id, member_id, id, kind, points, brand_id, source, occurred_at, of_lot, actor)
+       values ($1, $2, $3, 'REVERSE', $4, $5, $6, $7, $8, $9)
+       on conflict (alliance_id, brand_id, kind, source) do nothing returning id`,
+      [link.alliance_id, link.member_id, entryId, -points, ctx.brandId, event.id, event.at, lot.id, ctx.caller.subject],
+    );
+    if (!inserted) return;
+    const open = await this.openLots(manager, link.member_id);
+    const ordered = [...open.filter((l) => l.id === lot.id), ...open.filter((l) => l.id !== lot.id)];
+    await this.allocate(manager, entryId, fifo(ordered, points));
+  }
+
+  /** A new lot pays what the membership owes, oldest debt first. */
+  private async payDebts(manager: EntityManager, memberId: string, lotId: string, points: number): Promise<void> {
+    const debts: { id: string; owed: number }[] = await manager.query(
+      `select e.id, (-e.points - coalesce(sum(a.points), 0))::int as owed
+       from loyalty_ledger e left join loyalty_allocations a on a.entry_id = e.id
+       where e.member_id = $1 and e.points < 0
+       group by e.id, e.points, e.occurred_at
+       having -e.points - coalesce(sum(a.points), 0) > 0
+       order by e.occurred_at, e.id`,
+      [memberId],
+    );
+    let left = points;
+    for (const debt of debts) {
+      if (left <= 0) break;
+      const take = Math.min(left, debt.owed);
+      await this.allocate(manager, debt.id, [{ lot: lotId, points: take }]);
+      left -= take;
+    }
+  }
+
+  /** Writes off what is left of the membership's lots past their expiry, one EXPIRE entry per lot, dated at the expiry. */
+  private async expireDue(ctx: RequestContext, manager: EntityManager, link: LinkRow): Promise<void> {
+    const due: { id: string; remaining: number; expires_at: Date }[] = await manager.query(
+      `select e.id, e.expires_at, (e.points - coalesce(sum(a.points), 0))::int as remaining
+       from loyalty_ledger e left join loyalty_allocations a on a.lot_id = e.id
+       where e.member_id = $1 and e.points > 0 and e.expires_at <= now()
+       group by e.id, e.points, e.expires_at
+       having e.points - coalesce(sum(a.points), 0) > 0`,
+      [link.member_id],
+    );
+    for (const lot of due) {
+      const entryId = crypto.randomUUID();
+      await manager.query(
+        `insert into loyalty_ledger (alliance_id, member_id, id, kind, points, brand_id, source, occurred_at, of_lot, actor)
+         values ($1, $2, $3, 'EXPIRE', $4, $5, $6, $7, $8, $9)`,
+        [link.alliance_id, link.member_id, entryId, -lot.remaining, ctx.brandId, `expiry:${lot.id}`, lot.expires_at, lot.id, ctx.caller.subject],
+      );
+      await this.allocate(manager, entryId, [{ lot: lot.id, points: lot.remaining }]);
+    }
+  }
+
+  /** One writer of these memberships' lots at a time, at every brand. */
+  private async lockMembers(manager: EntityManager, memberIds: string[]): Promise<void> {
+    await manager.query(`select id from loyalty_members where id = any($1::uuid[]) order by id for update`, [[...new Set(memberIds)]]);
   }
 
   // -------------------------------------------------------------- helpers --
@@ -481,6 +673,13 @@ function rulesOf(input: CreateLoyaltyProgramInput): LoyaltyRules {
       .sort((a, b) => a.minPoints - b.minPoints)
       .map((t) => ({ name: t.name.trim(), minPoints: t.minPoints, discountBasisPoints: t.discountBasisPoints, earlyAccess: t.earlyAccess })),
   };
+}
+
+/** The highest tier `points` reach (tiers are kept in ascending order), or null. */
+export function tierOf(tiers: LoyaltyRules['tiers'], points: number): LoyaltyRules['tiers'][number] | null {
+  let reached: LoyaltyRules['tiers'][number] | null = null;
+  for (const tier of tiers) if (points >= tier.minPoints) reached = tier;
+  return reached;
 }
 
 function activeBrands(members: { brandId: string; status: string }[]): string[] {

@@ -19,7 +19,7 @@ const ACCEPT = `mutation($id: ID!, $own: Boolean) { acceptLoyaltyProgram(program
 const ENROLL = `mutation($l: ID!) { enrollLoyaltyMember(learnerId: $l) { code member { id balance debt } } }`;
 const LINK = `mutation($l: ID!, $c: String!) { linkLoyaltyMember(learnerId: $l, code: $c) { id balance } }`;
 const REDEEM = `mutation($i: RedeemLoyaltyPointsInput!) { redeemLoyaltyPoints(input: $i) { entryId points value { amountMinor currency } member { balance } } }`;
-const MEMBER = `query($l: ID!) { learner(id: $l) { loyalty { id allianceId balance debt } } }`;
+const MEMBER = `query($l: ID!) { learner(id: $l) { loyalty { id allianceId balance debt pointsEarned12Months } } }`;
 const RECORD = `mutation($e: [EventInput!]!) { recordEvents(events: $e) { accepted duplicates } }`;
 
 describe('joint loyalty', () => {
@@ -174,6 +174,91 @@ describe('joint loyalty', () => {
       [memberId],
     );
     expect(allocated).toBe(spent);
+  });
+
+  it('reverses a refunded purchase: the unspent part at once, the spent part as a debt that later earnings pay first', async () => {
+    await app.ok(lead.token, RECORD, { e: [{ type: 'VIEW', idempotencyKey: 'bo-v', learnerExternalId: 'bo', occurredAt: new Date().toISOString() }] });
+    const bo = await learnerId(lead, 'bo');
+    await app.ok(lead.token, ENROLL, { l: bo });
+    await app.ok(lead.token, RECORD, { e: [purchase('bo-1', 'bo', joint, 10_000, 'USD')] }); // 100 points
+    await app.ok(lead.token, REDEEM, { i: { learnerId: bo, points: 70, currency: 'USD', idempotencyKey: 'bo-order' } });
+    const figures = async () => (await app.ok(lead.token, MEMBER, { l: bo })).learner.loyalty[0];
+    expect(await figures()).toMatchObject({ balance: 30, debt: 0 });
+    // A partial refund (40.00 of 100.00 USD) takes 40 points, from what is left of the purchase's points.
+    await app.ok(lead.token, RECORD, { e: [{ type: 'REFUND', idempotencyKey: 'bo-r1', learnerExternalId: 'bo', courseId: joint, refundOf: 'bo-1', amount: { amountMinor: 4_000, currency: 'USD' }, occurredAt: new Date().toISOString() }] });
+    expect(await figures()).toMatchObject({ balance: 0, debt: 10 });
+    // The rest of the refund: 60 more points, all of them spent already.
+    await app.ok(lead.token, RECORD, { e: [{ type: 'REFUND', idempotencyKey: 'bo-r2', learnerExternalId: 'bo', courseId: joint, refundOf: 'bo-1', amount: { amountMinor: 6_000, currency: 'USD' }, occurredAt: new Date().toISOString() }] });
+    expect(await figures()).toMatchObject({ balance: 0, debt: 70, pointsEarned12Months: 0 });
+    // A refund beyond the purchase reverses nothing more.
+    await app.ok(lead.token, RECORD, { e: [{ type: 'REFUND', idempotencyKey: 'bo-r3', learnerExternalId: 'bo', courseId: joint, refundOf: 'bo-1', amount: { amountMinor: 1_000, currency: 'USD' }, occurredAt: new Date().toISOString() }] });
+    expect(await figures()).toMatchObject({ balance: 0, debt: 70 });
+    // New earnings pay the debt first: 50 points pay 50 of it, then 45 pay the last 20 and leave 25.
+    await app.ok(lead.token, RECORD, { e: [purchase('bo-2', 'bo', joint, 5_000, 'USD')] });
+    expect(await figures()).toMatchObject({ balance: 0, debt: 20 });
+    await app.ok(lead.token, RECORD, { e: [purchase('bo-3', 'bo', joint, 4_500, 'USD')] });
+    expect(await figures()).toMatchObject({ balance: 25, debt: 0, pointsEarned12Months: 95 });
+  });
+
+  it('expires points first in first out, 12 months after they were earned, and decides tiers by the last 12 months', async () => {
+    await app.ok(lead.token, RECORD, { e: [{ type: 'VIEW', idempotencyKey: 'cy-v', learnerExternalId: 'cy', occurredAt: new Date().toISOString() }] });
+    const cy = await learnerId(lead, 'cy');
+    await app.ok(lead.token, ENROLL, { l: cy });
+    const monthsAgo = (m: number, days = 0) => new Date(Date.now() - m * 30.44 * 86_400_000 - days * 86_400_000).toISOString();
+    await app.ok(lead.token, RECORD, {
+      e: [
+        { ...purchase('cy-old', 'cy', joint, 80_000, 'USD'), occurredAt: monthsAgo(13) }, // 800 points, expired a month ago
+        { ...purchase('cy-mid', 'cy', joint, 60_000, 'USD'), occurredAt: monthsAgo(11, 16) }, // 600 points, expire in about two weeks
+        purchase('cy-new', 'cy', joint, 50_000, 'USD'), // 500 points
+      ],
+    });
+    const figures = async () => (await app.ok(lead.token, `query($l: ID!) { learner(id: $l) { loyalty { balance expiringIn30Days pointsEarned12Months tier { name discountBasisPoints earlyAccess } } } }`, { l: cy })).learner.loyalty[0];
+    // The 800 are gone; 600 + 500 earned in the last 12 months: SILVER (1,000), not GOLD (5,000).
+    expect(await figures()).toEqual({ balance: 1100, expiringIn30Days: 600, pointsEarned12Months: 1100, tier: { name: 'SILVER', discountBasisPoints: 500, earlyAccess: true } });
+    // Spending takes the points that expire first.
+    await app.ok(lead.token, REDEEM, { i: { learnerId: cy, points: 650, currency: 'USD', idempotencyKey: 'cy-order' } });
+    expect(await figures()).toMatchObject({ balance: 450, expiringIn30Days: 0 });
+    const kinds = await app.sql(
+      `select e.kind, e.points, lot.reason from loyalty_ledger e left join loyalty_ledger lot on lot.id = e.of_lot
+       where e.member_id = (select member_id from loyalty_links where learner_id = $1) and e.kind = 'EXPIRE'`,
+      [cy],
+    );
+    expect(kinds).toEqual([{ kind: 'EXPIRE', points: -800, reason: 'PURCHASE' }]);
+    // Refunding the newest purchase drops the tier: 600 earned in 12 months is below SILVER.
+    await app.ok(lead.token, RECORD, { e: [{ type: 'REFUND', idempotencyKey: 'cy-r', learnerExternalId: 'cy', courseId: joint, refundOf: 'cy-new', amount: { amountMinor: 50_000, currency: 'USD' }, occurredAt: new Date().toISOString() }] });
+    expect(await figures()).toMatchObject({ balance: 0, pointsEarned12Months: 600, tier: null });
+    const history = (await app.ok(lead.token, `query($l: ID!) { learner(id: $l) { loyalty { history(first: 10) { edges { node { kind points brandId value { amountMinor } } } } } } }`, { l: cy })).learner.loyalty[0].history.edges.map((e: any) => e.node);
+    expect(history.map((h: { kind: string }) => h.kind).sort()).toEqual(['EARN', 'EARN', 'EARN', 'EXPIRE', 'REDEEM', 'REVERSE']);
+    expect(history.find((h: { kind: string }) => h.kind === 'REDEEM')).toEqual({ kind: 'REDEEM', points: -650, brandId: lead.id, value: { amountMinor: 650 } });
+  });
+
+  it('adjusts by hand with a reason (OWNER, ADMIN), audited, never below zero', async () => {
+    const adjust = `mutation($i: AdjustLoyaltyPointsInput!) { adjustLoyaltyPoints(input: $i) { balance } }`;
+    const editor = app.token(partner.id, [Role.EDITOR]);
+    expect(codes(await app.gql(editor, adjust, { i: { learnerId: annAtPartner, points: 10, reason: 'goodwill', idempotencyKey: 'adj-0' } }))).toEqual(['FORBIDDEN']);
+    const start = await balance(partner, annAtPartner);
+    expect((await app.ok(partner.token, adjust, { i: { learnerId: annAtPartner, points: 25, reason: 'late delivery', idempotencyKey: 'adj-1' } })).adjustLoyaltyPoints.balance).toBe(start + 25);
+    expect((await app.ok(partner.token, adjust, { i: { learnerId: annAtPartner, points: 25, reason: 'late delivery', idempotencyKey: 'adj-1' } })).adjustLoyaltyPoints.balance).toBe(start + 25);
+    expect(codes(await app.gql(partner.token, adjust, { i: { learnerId: annAtPartner, points: -(start + 26), reason: 'too much', idempotencyKey: 'adj-2' } }))).toEqual(['BAD_USER_INPUT']);
+    expect((await app.ok(partner.token, adjust, { i: { learnerId: annAtPartner, points: -5, reason: 'correction', idempotencyKey: 'adj-3' } })).adjustLoyaltyPoints.balance).toBe(start + 20);
+    const audit = await app.sql(`select after from alliance_audit where alliance_id = $1 and action = 'LOYALTY_POINTS_ADJUSTED' order by seq`, [allianceId]);
+    expect(audit.map((a: { after: { points: number; reason: string; memberId: string } }) => a.after)).toEqual([
+      { memberId, points: 25, reason: 'late delivery' },
+      { memberId, points: -5, reason: 'correction' },
+    ]);
+  });
+
+  it('rate limits codes that match nothing, answering like an unknown code until then', async () => {
+    await app.ok(partner.token, RECORD, { e: [{ type: 'VIEW', idempotencyKey: 'guess-v', learnerExternalId: 'guesser', occurredAt: new Date().toISOString() }] });
+    const guesser = await learnerId(partner, 'guesser');
+    const answers: string[] = [];
+    for (let i = 0; i < 25; i++) answers.push(codes(await app.gql(partner.token, LINK, { l: guesser, c: `ZZZZ-ZZZZ-ZZ${'23456789ABCDEFGHJKMNPQRSTUVWXYZ'[i]}Z` }))[0]);
+    // The first wrong codes (wrong, unknown and garbage above count too) are NOT_FOUND; then RATE_LIMITED, whatever the code.
+    expect(answers.filter((c) => c === 'NOT_FOUND').length).toBeGreaterThan(10);
+    expect(answers.slice(-3)).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(codes(await app.gql(partner.token, LINK, { l: guesser, c: code }))).toEqual(['RATE_LIMITED']);
+    // Another brand is not held back by it.
+    expect(codes(await app.gql(outsider.token, LINK, { l: await learnerId(outsider, 'o-ann'), c: 'ZZZZ-ZZZZ-ZZZZ' }))).toEqual(['NOT_FOUND']);
   });
 
   it('keeps the ledger append-only for the application', async () => {
