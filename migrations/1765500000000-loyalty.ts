@@ -148,6 +148,56 @@ export class Loyalty1765500000000 implements MigrationInterface {
     // Append-only: no update or delete, for anyone but the owner.
     await q.query(`grant select, insert on loyalty_ledger, loyalty_allocations to allied_app`);
 
+    // Settlement: what each brand owes another for the discounts given on its points, netted per pair,
+    // immutable with its settlement once FINALIZED, read like the settlement's revenue lines.
+    await q.query(`
+      create table settlement_loyalty_lines (
+        alliance_id uuid not null,
+        settlement_id uuid not null,
+        payer_brand_id uuid not null references brands(id),
+        payee_brand_id uuid not null references brands(id),
+        -- The payer's points redeemed at the payee, and the reverse, in the period, and their values.
+        points bigint not null check (points >= 0),
+        offset_points bigint not null check (offset_points >= 0),
+        gross_minor bigint not null check (gross_minor >= 0),
+        offset_minor bigint not null check (offset_minor >= 0),
+        amount_minor bigint not null check (amount_minor >= 0 and amount_minor = gross_minor - offset_minor),
+        primary key (settlement_id, payer_brand_id, payee_brand_id),
+        check (payer_brand_id <> payee_brand_id),
+        foreign key (alliance_id, settlement_id) references settlements(alliance_id, id) on delete cascade
+      )`);
+    await q.query(`create trigger settlement_loyalty_lines_immutable before insert or update or delete on settlement_loyalty_lines
+      for each row execute function allied_settlement_immutable()`);
+    await q.query(`alter table settlement_loyalty_lines enable row level security`);
+    await q.query(`alter table settlement_loyalty_lines force row level security`);
+    await q.query(`create policy settlement_loyalty_lines_read on settlement_loyalty_lines for select to allied_app
+      using (alliance_id in (select allied_active_alliances()) or settlement_id in (select allied_own_settlements()))`);
+    await q.query(`create policy settlement_loyalty_lines_write on settlement_loyalty_lines for all to allied_app
+      using (alliance_id in (select allied_active_alliances())) with check (alliance_id in (select allied_active_alliances()))`);
+    await q.query(`grant select, insert, delete on settlement_loyalty_lines to allied_app`);
+    await q.query(`
+      do $$ begin
+        execute format('create policy loyalty_ledger_definer on loyalty_ledger for select to %I using (true)', current_user);
+        execute format('create policy loyalty_allocations_definer on loyalty_allocations for select to %I using (true)', current_user);
+      end $$`);
+    await q.query(`
+      create function allied_loyalty_settlement_figures(p_alliance uuid, p_currency text, p_from timestamptz, p_to timestamptz)
+      returns table (issuer uuid, redeemer uuid, points bigint, value_minor numeric)
+      language sql stable security definer set search_path = pg_catalog, public as $$ select null::uuid, null::uuid, 0::bigint, 0::numeric where false $$`);
+    await q.query(`revoke all on function allied_loyalty_settlement_figures(uuid, text, timestamptz, timestamptz) from public`);
+    await q.query(`grant execute on function allied_loyalty_settlement_figures(uuid, text, timestamptz, timestamptz) to allied_app`);
+
+    await q.query(`
+      do $$ begin
+        execute format('create policy loyalty_links_definer on loyalty_links for select to %I using (true)', current_user);
+      end $$`);
+    await q.query(`
+      create function allied_loyalty_figures(p_alliance uuid)
+      returns table (brand_id uuid, issued bigint, redeemed bigint, expired bigint, reversed bigint, outstanding bigint, members bigint)
+      language sql stable security definer set search_path = pg_catalog, public as $$ select null::uuid, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint where false $$`);
+    await q.query(`revoke all on function allied_loyalty_figures(uuid) from public`);
+    await q.query(`grant execute on function allied_loyalty_figures(uuid) to allied_app`);
+
     // Declared here; the body lives in sql/functions/allied_loyalty_member_by_code.sql.
     await q.query(`
       create function allied_loyalty_member_by_code(p_alliance uuid, p_code_hash text) returns uuid
@@ -158,6 +208,9 @@ export class Loyalty1765500000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`drop function allied_loyalty_member_by_code(uuid, text)`);
+    await q.query(`drop function allied_loyalty_settlement_figures(uuid, text, timestamptz, timestamptz)`);
+    await q.query(`drop function allied_loyalty_figures(uuid)`);
+    await q.query(`drop table settlement_loyalty_lines`);
     for (const table of ['loyalty_allocations', 'loyalty_ledger', 'loyalty_links', 'loyalty_members', 'loyalty_acceptances', 'loyalty_programs']) {
       await q.query(`drop table ${table}`);
     }

@@ -5,6 +5,7 @@ import { ConnectionArgs } from '../schema/connection';
 import {
   AdjustLoyaltyPointsInput,
   CreateLoyaltyProgramInput,
+  LoyaltyBrandFigures,
   LoyaltyEnrollment,
   LoyaltyEntryConnection,
   LoyaltyMember,
@@ -36,6 +37,11 @@ export class LoyaltyResolver {
     @Arg('ownCourses', () => Boolean, { defaultValue: false }) ownCourses: boolean,
   ) {
     return this.services.loyalty.accept(ctx, programId, ownCourses);
+  }
+
+  @FieldResolver(() => [LoyaltyBrandFigures], { description: 'Per member brand: points issued, redeemed, expired, reversed, outstanding (the liability), and memberships.' })
+  figures(@Ctx() ctx: RequestContext, @Root() program: LoyaltyProgram) {
+    return this.services.loyalty.figures(ctx, program);
   }
 
   @Authorized(Role.ANALYST)

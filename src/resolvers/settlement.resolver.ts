@@ -3,7 +3,7 @@ import type { SettlementEntity, SettlementLineEntity } from '../entities';
 import { Agreement, Alliance } from '../schema/alliance.types';
 import { BrandProfile } from '../schema/brand.types';
 import { ConnectionArgs } from '../schema/connection';
-import { RunSettlementInput, Settlement, SettlementConnection, SettlementLine } from '../schema/settlement.types';
+import { RunSettlementInput, Settlement, SettlementConnection, SettlementLine, SettlementLoyaltyLine } from '../schema/settlement.types';
 import type { Services } from '../services';
 import type { RequestContext } from '../tenancy/context';
 import { Role } from '../tenancy/roles';
@@ -46,6 +46,20 @@ export class SettlementResolver {
   @FieldResolver(() => Alliance)
   alliance(@Root() settlement: SettlementEntity, @Ctx() ctx: RequestContext) {
     return this.services.alliances.ofSettlement(ctx, settlement.allianceId);
+  }
+
+  @FieldResolver(() => [SettlementLoyaltyLine], { description: 'Loyalty redemptions between members, netted per pair of brands; by payer, then payee.' })
+  async loyaltyLines(@Root() settlement: SettlementEntity, @Ctx() ctx: RequestContext) {
+    const money = (minor: bigint) => ({ amountMinor: Number(minor), currency: settlement.currency });
+    return (await this.services.settlements.loyaltyLines(ctx, settlement.id)).map((l) => ({
+      payerBrandId: l.payerBrandId,
+      payeeBrandId: l.payeeBrandId,
+      points: Number(l.points),
+      gross: money(l.grossMinor),
+      offsetPoints: Number(l.offsetPoints),
+      offset: money(l.offsetMinor),
+      amount: money(l.amountMinor),
+    }));
   }
 
   @FieldResolver(() => [SettlementLine], { description: 'By agreement version, then brand id; the amounts sum to `net` exactly.' })

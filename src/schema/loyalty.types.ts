@@ -3,7 +3,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { LoyaltyEntryKind, LoyaltyProgramStatus } from '../entities/enums';
 import { Money } from './common.types';
 import { connectionTypes } from './connection';
-import { DateTimeScalar } from './scalars';
+import { DateTimeScalar, SafeIntScalar } from './scalars';
 import { IsNotBlank } from './validators';
 
 export { LoyaltyEntryKind, LoyaltyProgramStatus };
@@ -83,6 +83,18 @@ export class LoyaltyAcceptance {
   @Field(() => ID) brandId!: string;
   @Field({ description: "Whether the member's own courses earn." }) ownCourses!: boolean;
   @Field(() => DateTimeScalar) acceptedAt!: Date;
+}
+
+@ObjectType({ description: 'Of the points one member brand issued: issued = redeemed + expired + reversed + outstanding.' })
+export class LoyaltyBrandFigures {
+  @Field(() => ID) brandId!: string;
+  @Field(() => SafeIntScalar, { description: 'EARN, and ADJUST that adds, at this brand.' }) issued!: number;
+  @Field(() => SafeIntScalar, { description: 'Of them, redeemed at any member brand.' }) redeemed!: number;
+  @Field(() => SafeIntScalar, { description: 'Of them, expired.' }) expired!: number;
+  @Field(() => SafeIntScalar, { description: 'Of them, taken back by refunds and adjustments.' }) reversed!: number;
+  @Field(() => SafeIntScalar, { description: "Of them, unexpired and unspent: the brand's liability." }) outstanding!: number;
+  @Field(() => [Money], { description: 'The liability in money, in each currency the programme redeems in.' }) outstandingValue!: Money[];
+  @Field(() => SafeIntScalar, { description: 'Memberships the brand has linked its learners to.' }) members!: number;
 }
 
 @ObjectType({ description: "An alliance's joint loyalty programme, one version of it." })

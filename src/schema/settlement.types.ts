@@ -2,13 +2,27 @@ import { IsISO4217CurrencyCode, Matches } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Money, Node } from './common.types';
 import { connectionTypes } from './connection';
-import { DateTimeScalar } from './scalars';
+import { DateTimeScalar, SafeIntScalar } from './scalars';
 
 export enum SettlementStatus {
   DRAFT = 'DRAFT',
   FINALIZED = 'FINALIZED',
 }
 registerEnumType(SettlementStatus, { name: 'SettlementStatus' });
+
+@ObjectType({
+  description:
+    "What one brand owes another for the discounts the other gave on its loyalty points in the period, netted against the reverse; FINALIZED with the settlement.",
+})
+export class SettlementLoyaltyLine {
+  @Field(() => ID, { description: 'Issued the points; pays.' }) payerBrandId!: string;
+  @Field(() => ID, { description: 'Gave the discount; is paid.' }) payeeBrandId!: string;
+  @Field(() => SafeIntScalar, { description: "The payer's points redeemed at the payee." }) points!: number;
+  @Field(() => Money, { description: 'Their value.' }) gross!: Money;
+  @Field(() => SafeIntScalar, { description: "The payee's points redeemed at the payer." }) offsetPoints!: number;
+  @Field(() => Money, { description: 'Their value, set against gross.' }) offset!: Money;
+  @Field(() => Money, { description: 'gross − offset: what the payer pays the payee.' }) amount!: Money;
+}
 
 /** `brand` and `agreement` are resolved by SettlementResolver. */
 @ObjectType({ description: "One brand's amount under one agreement version; a share change mid-period gives a brand two lines." })

@@ -5,6 +5,7 @@ import { badInput, conflict, forbidden, notFound, pgCode, PG } from '../errors';
 import type {
   AdjustLoyaltyPointsInput,
   CreateLoyaltyProgramInput,
+  LoyaltyBrandFigures,
   LoyaltyEntry,
   LoyaltyEnrollment,
   LoyaltyMember,
@@ -171,6 +172,24 @@ export class LoyaltyService {
     return row ? this.program(manager, row.id) : null;
   }
 
+  /** The programme's figures per member brand (allied_loyalty_figures), with the liability in each redemption currency. */
+  async figures(ctx: RequestContext, program: LoyaltyProgram): Promise<LoyaltyBrandFigures[]> {
+    const rows: Record<string, string>[] = await (await ctx.manager()).query(
+      `select brand_id, issued::text, redeemed::text, expired::text, reversed::text, outstanding::text, members::text from allied_loyalty_figures($1)`,
+      [program.allianceId],
+    );
+    return rows.map((r) => ({
+      brandId: r.brand_id,
+      issued: Number(r.issued),
+      redeemed: Number(r.redeemed),
+      expired: Number(r.expired),
+      reversed: Number(r.reversed),
+      outstanding: Number(r.outstanding),
+      outstandingValue: program.redemptionValues.map((v) => ({ amountMinor: Number(r.outstanding) * v.minorPerPoint, currency: v.currency })),
+      members: Number(r.members),
+    }));
+  }
+
   private async recordAcceptance(ctx: RequestContext, manager: EntityManager, allianceId: string, programId: string, ownCourses: boolean): Promise<void> {
     await manager.query(`insert into loyalty_acceptances (alliance_id, program_id, brand_id, own_courses) values ($1, $2, $3, $4)`, [
       allianceId,
@@ -232,7 +251,7 @@ export class LoyaltyService {
       ctx.brandId,
     ]);
     await manager.query(`insert into loyalty_links (tenant_id, learner_id, alliance_id, member_id) values ($1, $2, $3, $4)`, [ctx.brandId, learnerId, alliance, memberId]);
-    return { member: (await this.members(ctx, learnerId)).find((m) => m.allianceId === alliance)!, code: formatCode(code) };
+    return { member: await this.member(ctx, learnerId, alliance), code: formatCode(code) };
   }
 
   /**
@@ -260,7 +279,7 @@ export class LoyaltyService {
       if (pgCode(error) === PG.uniqueViolation) throw conflict('This membership is linked to another learner of your brand already.');
       throw error;
     }
-    return (await this.members(ctx, learnerId)).find((m) => m.allianceId === alliance)!;
+    return await this.member(ctx, learnerId, alliance);
   }
 
   /** A new member code for the learner's membership; the old one stops working at once. */
@@ -272,7 +291,7 @@ export class LoyaltyService {
     if (!link) throw notFound('Loyalty membership');
     const code = newCode();
     await manager.query(`update loyalty_members set code_hash = $2, code_rotated_at = now() where id = $1`, [link.member_id, this.codeHash(code)]);
-    return { member: (await this.members(ctx, learnerId)).find((m) => m.allianceId === alliance)!, code: formatCode(code) };
+    return { member: await this.member(ctx, learnerId, alliance), code: formatCode(code) };
   }
 
   /** The learner's memberships (its own brand's learner), with balances and tiers. */
@@ -285,7 +304,7 @@ export class LoyaltyService {
     );
     if (links.length === 0) return [];
     const [figures, programs] = await Promise.all([
-      this.figures(manager, links.map((l) => l.member_id)),
+      this.memberFigures(manager, links.map((l) => l.member_id)),
       manager.query(`select alliance_id, rules from loyalty_programs where status = 'ACTIVE' and alliance_id = any($1::uuid[])`, [links.map((l) => l.alliance_id)]),
     ]);
     return links.map((l) => {
@@ -293,6 +312,10 @@ export class LoyaltyService {
       const rules: LoyaltyRules | undefined = programs.find((p: { alliance_id: string }) => p.alliance_id === l.alliance_id)?.rules;
       return { id: l.member_id, allianceId: l.alliance_id, learnerId: l.learner_id, linkedAt: l.linked_at, ...f, tier: tierOf(rules?.tiers ?? [], f.pointsEarned12Months) };
     });
+  }
+
+  private async member(ctx: RequestContext, learnerId: string, allianceId: string): Promise<LoyaltyMember> {
+    return (await this.members(ctx, learnerId)).find((m) => m.allianceId === allianceId)!;
   }
 
   /** A membership's ledger, newest first, for a brand linked to it. */
@@ -328,7 +351,7 @@ export class LoyaltyService {
    * (a refund's REVERSE) could not take from any lot. Earned in 12 months:
    * the EARN lots of the last 12 months less what refunds reversed of them.
    */
-  private async figures(manager: EntityManager, memberIds: string[]) {
+  private async memberFigures(manager: EntityManager, memberIds: string[]) {
     const rows = await manager.query(
       `select e.member_id,
               coalesce(sum(e.points - coalesce(used.points, 0)) filter (where e.points > 0 and e.expires_at > now()), 0)::int as balance,
@@ -355,14 +378,7 @@ export class LoyaltyService {
   /** Points added or taken by an OWNER or ADMIN, with a reason, in the alliance's audit log (the membership, never the learner). */
   async adjust(ctx: RequestContext, input: AdjustLoyaltyPointsInput): Promise<LoyaltyMember> {
     if (input.points === 0) throw badInput('points must not be 0.');
-    const manager = await ctx.manager();
-    await this.ownLearner(ctx, input.learnerId);
-    const alliance = await this.programAlliance(ctx, input.allianceId ?? null);
-    const link = await this.link(ctx, input.learnerId, alliance);
-    if (!link) throw notFound('Loyalty membership');
-    const program = (await this.activeProgram(manager, alliance))!;
-    await this.lockMembers(manager, [link.member_id]);
-    await this.expireDue(ctx, manager, link);
+    const { manager, alliance, link, program } = await this.lockedMembership(ctx, input.learnerId, input.allianceId ?? null);
     const [earlier] = await manager.query(`select points from loyalty_ledger where alliance_id = $1 and brand_id = $2 and kind = 'ADJUST' and source = $3`, [
       alliance,
       ctx.brandId,
@@ -370,7 +386,7 @@ export class LoyaltyService {
     ]);
     if (earlier) {
       if (earlier.points !== input.points) throw conflict('This idempotency key was used for a different adjustment.');
-      return (await this.members(ctx, input.learnerId)).find((m) => m.allianceId === alliance)!;
+      return await this.member(ctx, input.learnerId, alliance);
     }
     const reason = input.reason.trim();
     if (input.points > 0) {
@@ -389,23 +405,32 @@ export class LoyaltyService {
       await this.allocate(manager, entryId, fifo(lots, -input.points));
     }
     await this.audit.record(ctx, manager, alliance, 'LOYALTY_POINTS_ADJUSTED', null, { memberId: link.member_id, points: input.points, reason });
-    return (await this.members(ctx, input.learnerId)).find((m) => m.allianceId === alliance)!;
+    return await this.member(ctx, input.learnerId, alliance);
   }
 
   // ------------------------------------------------------------- spending --
 
-  async redeem(ctx: RequestContext, input: RedeemLoyaltyPointsInput): Promise<LoyaltyRedemption> {
+  /**
+   * The learner's membership in the alliance's ACTIVE programme, locked (one
+   * writer of its lots at a time, at every brand), with its lots past
+   * expiry written off.
+   */
+  private async lockedMembership(ctx: RequestContext, learnerId: string, allianceId: string | null) {
     const manager = await ctx.manager();
-    await this.ownLearner(ctx, input.learnerId);
-    const alliance = await this.programAlliance(ctx, input.allianceId ?? null);
-    const link = await this.link(ctx, input.learnerId, alliance);
+    await this.ownLearner(ctx, learnerId);
+    const alliance = await this.programAlliance(ctx, allianceId);
+    const link = await this.link(ctx, learnerId, alliance);
     if (!link) throw notFound('Loyalty membership');
     const program = (await this.activeProgram(manager, alliance))!;
-    const value = program.rules.redemptionValues.find((v) => v.currency === input.currency);
-    if (!value) throw badInput(`Points of this programme are redeemed in ${program.rules.redemptionValues.map((v) => v.currency).join(', ')}, not ${input.currency}.`);
-    // One writer of this membership at a time, at every brand: what follows reads and spends its lots.
     await this.lockMembers(manager, [link.member_id]);
     await this.expireDue(ctx, manager, link);
+    return { manager, alliance, link, program };
+  }
+
+  async redeem(ctx: RequestContext, input: RedeemLoyaltyPointsInput): Promise<LoyaltyRedemption> {
+    const { manager, alliance, link, program } = await this.lockedMembership(ctx, input.learnerId, input.allianceId ?? null);
+    const value = program.rules.redemptionValues.find((v) => v.currency === input.currency);
+    if (!value) throw badInput(`Points of this programme are redeemed in ${program.rules.redemptionValues.map((v) => v.currency).join(', ')}, not ${input.currency}.`);
     const [earlier] = await manager.query(
       `select id, member_id, points, value_minor, currency from loyalty_ledger where alliance_id = $1 and brand_id = $2 and kind = 'REDEEM' and source = $3`,
       [alliance, ctx.brandId, input.idempotencyKey],
@@ -431,7 +456,7 @@ export class LoyaltyService {
   }
 
   private async redemption(ctx: RequestContext, entryId: string, points: number, valueMinor: number, currency: string, learnerId: string, alliance: string): Promise<LoyaltyRedemption> {
-    const member = (await this.members(ctx, learnerId)).find((m) => m.allianceId === alliance)!;
+    const member = await this.member(ctx, learnerId, alliance);
     return { entryId, points, value: { amountMinor: valueMinor, currency }, member };
   }
 

@@ -15,6 +15,7 @@ import type { AllianceService } from './alliance.service';
 import { allocate } from './allocation';
 import type { AuditService } from './audit.service';
 import type { BrandService } from './brand.service';
+import { loyaltyLines, readLoyaltyLines, storeLoyaltyLines, type LoyaltyLine } from './loyalty-settlement';
 import { emptyPage, newestFirst, paginate, type Page, type PageArgs } from './pagination';
 import type { Share } from './shares';
 
@@ -100,6 +101,7 @@ export class SettlementService {
     const unsettled = [computed.events, computed.unsettled.count, computed.unsettled.from, computed.unsettled.to];
     if (existing) {
       await manager.query(`delete from settlement_lines where settlement_id = $1`, [id]);
+      await manager.query(`delete from settlement_loyalty_lines where settlement_id = $1`, [id]);
       await manager.query(
         `update settlements set gross_minor = $2, refunds_minor = $3, clawbacks_minor = $4, net_minor = $5, event_count = $6,
            unsettled_count = $7, unsettled_from = $8, unsettled_to = $9, run_by = $10, computed_at = now()
@@ -115,6 +117,7 @@ export class SettlementService {
       );
     }
     await this.storeLines(manager, key.allianceId, id, computed);
+    await storeLoyaltyLines(manager, key.allianceId, id, await loyaltyLines(manager, key));
     const settlement = await this.reload(ctx, id);
     await this.audit.record(ctx, manager, alliance.id, 'SETTLEMENT_RUN', existing ? summary(existing) : null, summary(settlement));
     ctx.changed([{ kind: 'settlement', allianceId: alliance.id, settlementId: id }]);
@@ -143,7 +146,9 @@ export class SettlementService {
     const key = { allianceId: current.allianceId, currency: current.currency, start: current.periodStart, end: current.periodEnd };
     await this.refuseFinalizedOverlap(manager, key, id);
     const fresh = await this.compute(manager, key);
-    if (!sameFigures(fresh, current, await this.lines(ctx).load(id))) {
+    const loyaltyKey = (lines: readonly LoyaltyLine[]) => lines.map((l) => `${l.payerBrandId}:${l.payeeBrandId}:${l.grossMinor}:${l.offsetMinor}`).join();
+    const loyaltyChanged = loyaltyKey(await loyaltyLines(manager, key)) !== loyaltyKey(await readLoyaltyLines(manager, id));
+    if (loyaltyChanged || !sameFigures(fresh, current, await this.lines(ctx).load(id))) {
       throw conflict('Events changed the figures since the settlement was run; run it again, check it, then finalize.');
     }
     await manager.query(`update settlements set status = 'FINALIZED', finalized_at = now(), finalized_by = $2 where id = $1`, [
@@ -197,15 +202,23 @@ export class SettlementService {
     if (!settlement) return null;
     const lines = await this.lines(ctx).load(id);
     const brands = await this.brands.profiles(ctx).loadMany(lines.map((l) => l.brandId));
-    const rows = lines.map((l, i) => {
-      const brand = brands[i];
-      return [
-        settlement.id, settlement.allianceId, settlement.currency, settlement.periodStart.toISOString(), settlement.periodEnd.toISOString(),
-        settlement.status, l.agreementVersion, l.agreementId, l.brandId, brand && !(brand instanceof Error) ? brand.name : '',
-        l.shareBasisPoints, l.versionNetMinor, l.amountMinor,
-      ];
-    });
+    const loyalty = await this.loyaltyLines(ctx, id);
+    const payees = await this.brands.profiles(ctx).loadMany(loyalty.map((l) => l.payeeBrandId));
+    const nameOf = (brand: { name: string } | Error | null | undefined) => (brand && !(brand instanceof Error) ? brand.name : '');
+    const head = [settlement.id, settlement.allianceId, settlement.currency, settlement.periodStart.toISOString(), settlement.periodEnd.toISOString(), settlement.status];
+    const rows = [
+      ...lines.map((l, i) => [
+        ...head, l.agreementVersion, l.agreementId, l.brandId, nameOf(brands[i]), l.shareBasisPoints, l.versionNetMinor, l.amountMinor, 'REVENUE', '', '',
+      ]),
+      // What the payer owes the payee (brand_id) for discounts given on its points, netted; points: the payer's redeemed there.
+      ...loyalty.map((l, i) => [...head, '', '', l.payeeBrandId, nameOf(payees[i]), '', '', String(l.amountMinor), 'LOYALTY', l.payerBrandId, String(l.points)]),
+    ];
     return [CSV_HEADER, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+  }
+
+  /** The settlement's loyalty lines, or none when the caller may not read it. */
+  async loyaltyLines(ctx: RequestContext, id: string): Promise<LoyaltyLine[]> {
+    return readLoyaltyLines(await ctx.manager(), id);
   }
 
   // --- internals ----------------------------------------------------------------
@@ -321,7 +334,7 @@ export class SettlementService {
 
 const CSV_HEADER = [
   'settlement_id', 'alliance_id', 'currency', 'period_start', 'period_end', 'status', 'agreement_version', 'agreement_id',
-  'brand_id', 'brand_name', 'share_basis_points', 'version_net_minor', 'amount_minor',
+  'brand_id', 'brand_name', 'share_basis_points', 'version_net_minor', 'amount_minor', 'line_type', 'payer_brand_id', 'points',
 ];
 
 /**

@@ -261,6 +261,64 @@ describe('joint loyalty', () => {
     expect(codes(await app.gql(outsider.token, LINK, { l: await learnerId(outsider, 'o-ann'), c: 'ZZZZ-ZZZZ-ZZZZ' }))).toEqual(['NOT_FOUND']);
   });
 
+  it("settles redemptions between brands: the issuer owes the redeeming brand their value, netted per pair, exactly", async () => {
+    const start = new Date(Date.now() - 86_400_000).toISOString();
+    const end = new Date(Date.now() + 86_400_000).toISOString();
+    const run = `mutation($i: RunSettlementInput!) { runSettlement(input: $i) { id loyaltyLines { payerBrandId payeeBrandId points gross { amountMinor } offsetPoints offset { amountMinor } amount { amountMinor currency } } } }`;
+    const settlement = (await app.ok(lead.token, run, { i: { allianceId, currency: 'USD', periodStart: start, periodEnd: end } })).runSettlement;
+    // The oracle: every spent lot of every REDEEM, read straight from the tables, valued at 1 cent a point.
+    const spent: { issuer: string; redeemer: string; points: number }[] = await app.sql(
+      `select lot.brand_id as issuer, r.brand_id as redeemer, a.points from loyalty_ledger r
+       join loyalty_allocations a on a.entry_id = r.id join loyalty_ledger lot on lot.id = a.lot_id
+       where r.alliance_id = $1 and r.kind = 'REDEEM'`,
+      [allianceId],
+    );
+    const owed = (from: string, to: string) => spent.filter((x) => x.issuer === from && x.redeemer === to).reduce((n, x) => n + x.points, 0);
+    const leadToPartner = owed(lead.id, partner.id);
+    const partnerToLead = owed(partner.id, lead.id);
+    expect(leadToPartner).toBeGreaterThanOrEqual(300);
+    const [payer, payee, gross, offset] = leadToPartner >= partnerToLead ? [lead.id, partner.id, leadToPartner, partnerToLead] : [partner.id, lead.id, partnerToLead, leadToPartner];
+    expect(settlement.loyaltyLines).toEqual([
+      { payerBrandId: payer, payeeBrandId: payee, points: gross, gross: { amountMinor: gross }, offsetPoints: offset, offset: { amountMinor: offset }, amount: { amountMinor: gross - offset, currency: 'USD' } },
+    ]);
+    // The partner reads the same lines; the CSV carries them as LOYALTY rows.
+    const seen = (await app.ok(partner.token, `query($id: ID!) { settlement(id: $id) { loyaltyLines { amount { amountMinor } } } }`, { id: settlement.id })).settlement;
+    expect(seen.loyaltyLines).toEqual([{ amount: { amountMinor: gross - offset } }]);
+    const csv = await app.http.get(`/settlements/${settlement.id}.csv`).set('authorization', `Bearer ${partner.token}`);
+    const rows = csv.text.trimEnd().split('\r\n').map((r) => r.split(','));
+    const loyaltyRows = rows.filter((r) => r[13] === 'LOYALTY');
+    expect(loyaltyRows.map((r) => [r[8], r[12], r[14], r[15]])).toEqual([[payee, String(gross - offset), payer, String(gross)]]);
+    expect((await app.ok(outsider.token, `query($id: ID!) { settlement(id: $id) { id } }`, { id: settlement.id })).settlement).toBeNull();
+  });
+
+  it("reports each member brand's points issued, redeemed, expired, reversed and outstanding, which add up", async () => {
+    const program = (
+      await app.ok(partner.token, `query($a: ID!) { loyaltyProgram(allianceId: $a) { figures { brandId issued redeemed expired reversed outstanding outstandingValue { amountMinor currency } members } } }`, { a: allianceId })
+    ).loyaltyProgram;
+    const byBrand = new Map(program.figures.map((f: { brandId: string }) => [f.brandId, f]));
+    expect([...byBrand.keys()].sort()).toEqual([lead.id, partner.id].sort());
+    // The oracle, from the tables: issued lots per brand, and the balances of every membership.
+    const [issuedByLead] = await app.sql(`select coalesce(sum(points), 0)::int as n from loyalty_ledger where alliance_id = $1 and brand_id = $2 and points > 0`, [allianceId, lead.id]);
+    const [issuedByPartner] = await app.sql(`select coalesce(sum(points), 0)::int as n from loyalty_ledger where alliance_id = $1 and brand_id = $2 and points > 0`, [allianceId, partner.id]);
+    const leadFigures = byBrand.get(lead.id) as any;
+    const partnerFigures = byBrand.get(partner.id) as any;
+    expect(leadFigures.issued).toBe(issuedByLead.n);
+    expect(partnerFigures.issued).toBe(issuedByPartner.n);
+    for (const f of [leadFigures, partnerFigures]) {
+      expect(f.redeemed + f.expired + f.reversed + f.outstanding).toBe(f.issued);
+      expect(f.outstandingValue).toEqual([{ amountMinor: f.outstanding, currency: 'USD' }]);
+    }
+    expect(leadFigures.expired).toBe(800);
+    expect(leadFigures.members).toBe(3);
+    expect(partnerFigures.members).toBe(1);
+    // Everything outstanding is in some member's balance.
+    const balances = await Promise.all([
+      ...(await app.sql(`select learner_id from loyalty_links where tenant_id = $1`, [lead.id])).map((l: { learner_id: string }) => balance(lead, l.learner_id)),
+    ]);
+    expect(balances.reduce((a: number, b: number) => a + b, 0)).toBe(leadFigures.outstanding + partnerFigures.outstanding);
+    expect((await app.ok(outsider.token, `query($a: ID!) { loyaltyProgram(allianceId: $a) { id } }`, { a: allianceId })).loyaltyProgram).toBeNull();
+  });
+
   it('keeps the ledger append-only for the application', async () => {
     await expect(app.asBrand(partner.id, (m) => m.query(`update loyalty_ledger set points = 1000000 where member_id = $1`, [memberId]))).rejects.toThrow(/permission denied/);
     await expect(app.asBrand(partner.id, (m) => m.query(`delete from loyalty_allocations`))).rejects.toThrow(/permission denied/);

@@ -174,7 +174,8 @@ describe('settlements', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const rows = res.text.trimEnd().split('\r\n').map((r) => r.split(','));
-    expect(rows[0]).toEqual(['settlement_id', 'alliance_id', 'currency', 'period_start', 'period_end', 'status', 'agreement_version', 'agreement_id', 'brand_id', 'brand_name', 'share_basis_points', 'version_net_minor', 'amount_minor']);
+    expect(rows[0]).toEqual(['settlement_id', 'alliance_id', 'currency', 'period_start', 'period_end', 'status', 'agreement_version', 'agreement_id', 'brand_id', 'brand_name', 'share_basis_points', 'version_net_minor', 'amount_minor', 'line_type', 'payer_brand_id', 'points']);
+    expect(rows.slice(1).every((r) => r[13] === 'REVENUE')).toBe(true);
     expect(rows.length).toBe(4);
     expect(rows.slice(1).map((r) => [r[8], Number(r[12])]).sort()).toEqual([[a.id, 33], [b.id, 33], [c.id, 34]].sort());
     expect(rows.slice(1).every((r) => r[5] === 'FINALIZED' && r[2] === 'USD' && r[3] === '2025-01-01T00:00:00.000Z')).toBe(true);
