@@ -139,8 +139,11 @@ export class Loyalty1765500000000 implements MigrationInterface {
       with check (brand_id = (select allied_current_tenant()) and member_id in (select member_id from loyalty_links))`);
     await q.query(`create policy loyalty_allocations_read on loyalty_allocations for select to allied_app
       using (entry_id in (select id from loyalty_ledger))`);
+    // An allocation is written by the brand of its spending entry, or of the lot (a new lot paying a debt).
     await q.query(`create policy loyalty_allocations_write on loyalty_allocations for insert to allied_app
-      with check (entry_id in (select id from loyalty_ledger where brand_id = (select allied_current_tenant())))`);
+      with check (entry_id in (select id from loyalty_ledger) and lot_id in (select id from loyalty_ledger)
+        and (entry_id in (select id from loyalty_ledger where brand_id = (select allied_current_tenant()))
+             or lot_id in (select id from loyalty_ledger where brand_id = (select allied_current_tenant()))))`);
 
     await q.query(`grant select, insert, update (status, activated_at) on loyalty_programs to allied_app`);
     await q.query(`grant select, insert on loyalty_acceptances, loyalty_links to allied_app`);

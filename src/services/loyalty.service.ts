@@ -572,17 +572,22 @@ export class LoyaltyService {
   /**
    * A refund takes back what its purchase earned, in proportion to the
    * amount refunded (the purchase's rate applied to the refund, never more
-   * than is left to reverse): from the purchase's own lot first, then from
-   * the oldest other points; what is already spent is owed (the debt).
+   * than is left to reverse, nor what expired): from the purchase's own lot
+   * first, then from the oldest other points; what is already spent is owed
+   * (the debt).
    */
   private async reverse(ctx: RequestContext, manager: EntityManager, event: StoredEvent, link: LinkRow, rules: LoyaltyRules): Promise<void> {
     const [lot] = await manager.query(
-      `select e.id, e.points, coalesce((select -sum(r.points) from loyalty_ledger r where r.of_lot = e.id and r.kind = 'REVERSE'), 0)::int as reversed
+      `select e.id, e.points,
+              coalesce((select -sum(r.points) from loyalty_ledger r where r.of_lot = e.id and r.kind = 'REVERSE'), 0)::int as reversed,
+              coalesce((select sum(a.points) from loyalty_allocations a join loyalty_ledger x on x.id = a.entry_id
+                        where a.lot_id = e.id and x.kind = 'EXPIRE'), 0)::int as expired
        from loyalty_ledger e where e.alliance_id = $1 and e.brand_id = $2 and e.kind = 'EARN' and e.source = $3 and e.member_id = $4`,
       [link.alliance_id, ctx.brandId, event.refundOf, link.member_id],
     );
     if (!lot) return;
-    const points = Math.min(lot.points - lot.reversed, purchasePoints(event.amount ?? 0, event.currency ?? '', rules));
+    // Points that expired are gone already: a refund takes back the rest, and what of it was spent is owed.
+    const points = Math.min(lot.points - lot.reversed - lot.expired, purchasePoints(event.amount ?? 0, event.currency ?? '', rules));
     if (points <= 0) return;
     const entryId = crypto.randomUUID();
     const [inserted] = await manager.query(
