@@ -129,6 +129,22 @@ describe('loyalty ledger properties', () => {
     for (const f of figures) expect(f.redeemed + f.expired + f.reversed + f.outstanding).toBe(f.issued);
   });
 
+  it('never overspends under 20 concurrent redemptions at three brands', async () => {
+    const tag = `race-${run++}`;
+    const learners = await membership(tag);
+    await app.ok(brands[0].token, RECORD, {
+      e: [{ type: 'PURCHASE', idempotencyKey: `${tag}-p`, learnerExternalId: tag, courseId: courses[0], amount: { amountMinor: 10_000, currency: 'USD' }, occurredAt: new Date().toISOString() }],
+    }); // 100 points
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        app.gql(brands[i % 3].token, REDEEM, { i: { learnerId: learners[i % 3], points: 30, currency: 'USD', idempotencyKey: `${tag}-${i}` } }),
+      ),
+    );
+    expect(results.filter((r) => !r.errors?.length)).toHaveLength(3);
+    expect(results.filter((r) => r.errors?.length).map((r) => r.errors![0].extensions.code)).toEqual(Array(17).fill('BAD_USER_INPUT'));
+    for (let i = 0; i < 3; i++) expect((await balanceAt(i, learners[i])).balance).toBe(10);
+  });
+
   it('earns the same whatever order the purchases arrive in', async () => {
     await fc.assert(
       fc.asyncProperty(
