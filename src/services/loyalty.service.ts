@@ -50,6 +50,16 @@ interface ProgramRow {
   activated_at: Date | null;
 }
 
+/** A lot to record for an event. */
+interface Earning {
+  link: LinkRow;
+  points: number;
+  source: string;
+  at: Date;
+  months: number;
+  reason: string;
+}
+
 interface LinkRow {
   learner_id: string;
   alliance_id: string;
@@ -391,7 +401,7 @@ export class LoyaltyService {
     const reason = input.reason.trim();
     if (input.points > 0) {
       const lot = await this.recordLot(ctx, manager, link, { kind: 'ADJUST', points: input.points, source: input.idempotencyKey, at: new Date(), months: program.rules.expiryMonths, reason });
-      await this.payDebts(manager, link.member_id, lot!, input.points);
+      await this.payDebts(manager, [link.member_id], [{ id: lot!, member_id: link.member_id }]);
     } else {
       const lots = await this.openLots(manager, link.member_id);
       const available = lots.reduce((sum, l) => sum + l.remaining, 0);
@@ -423,7 +433,7 @@ export class LoyaltyService {
     if (!link) throw notFound('Loyalty membership');
     const program = (await this.activeProgram(manager, alliance))!;
     await this.lockMembers(manager, [link.member_id]);
-    await this.expireDue(ctx, manager, link);
+    await this.expireDue(ctx, manager, [link]);
     return { manager, alliance, link, program };
   }
 
@@ -520,36 +530,76 @@ export class LoyaltyService {
       ).map((c: { id: string; alliance_id: string | null }) => [c.id, c.alliance_id]),
     );
     await this.lockMembers(manager, touched.map((l) => l.member_id));
-    for (const link of touched) await this.expireDue(ctx, manager, link);
+    await this.expireDue(ctx, manager, touched);
+    const earnings: Earning[] = [];
+    const refunds: { event: StoredEvent; link: LinkRow; rules: LoyaltyRules }[] = [];
+    const today = new Map<string, number>();
     for (const event of relevant) {
       for (const link of touched.filter((l) => l.learner_id === event.learner)) {
         const program = programs.find((p) => p.alliance_id === link.alliance_id)!;
         if (event.type === EventType.REFUND) {
-          await this.reverse(ctx, manager, event, link, program.rules);
+          refunds.push({ event, link, rules: program.rules });
           continue;
         }
         const course = event.course ? { alliance: courses.get(event.course) ?? null, tenant: event.courseTenant } : null;
         if (!earns(course, link.alliance_id, ctx.brandId, program.own_courses === true)) continue;
-        const points = await this.pointsFor(manager, event, link.member_id, program.rules, ctx.brandId);
-        if (points <= 0) continue;
-        const lot = await this.recordLot(ctx, manager, link, { kind: 'EARN', points, source: event.id, at: event.at, months: program.rules.expiryMonths, reason: event.type });
-        if (lot) await this.payDebts(manager, link.member_id, lot, points);
+        const points = await this.pointsFor(manager, event, link.member_id, program.rules, ctx.brandId, today);
+        if (points > 0) earnings.push({ link, points, source: event.id, at: event.at, months: program.rules.expiryMonths, reason: event.type });
       }
     }
+    // One statement for every lot of the call; then the refunds, one by one (few), then debts from the new lots.
+    const lots = await this.recordEarnings(ctx, manager, earnings);
+    for (const r of refunds) await this.reverse(ctx, manager, r.event, r.link, r.rules);
+    if (lots.length) await this.payDebts(manager, touched.map((l) => l.member_id), lots);
   }
 
-  private async pointsFor(manager: EntityManager, event: StoredEvent, memberId: string, rules: LoyaltyRules, brandId: string): Promise<number> {
+  /** Points an event earns; COMPLETE and RATING within the daily cap, counting what earlier events of the same call earned that day (`today`). */
+  private async pointsFor(manager: EntityManager, event: StoredEvent, memberId: string, rules: LoyaltyRules, brandId: string, today: Map<string, number>): Promise<number> {
     if (event.type === EventType.PURCHASE) return purchasePoints(event.amount ?? 0, event.currency ?? '', rules);
     const points = event.type === EventType.COMPLETE ? rules.pointsPerComplete : rules.pointsPerRating;
     if (points <= 0 || rules.dailyActivityCap <= 0) return points;
-    const [{ earned }] = await manager.query(
-      `select coalesce(sum(points), 0)::int as earned from loyalty_ledger
-       where member_id = $1 and brand_id = $2 and kind = 'EARN' and reason in ('COMPLETE', 'RATING')
-         and occurred_at >= date_trunc('day', $3::timestamptz at time zone 'UTC') at time zone 'UTC'
-         and occurred_at < (date_trunc('day', $3::timestamptz at time zone 'UTC') + interval '1 day') at time zone 'UTC'`,
-      [memberId, brandId, event.at],
+    const day = `${memberId}:${event.at.toISOString().slice(0, 10)}`;
+    if (!today.has(day)) {
+      const [{ earned }] = await manager.query(
+        `select coalesce(sum(points), 0)::int as earned from loyalty_ledger
+         where member_id = $1 and brand_id = $2 and kind = 'EARN' and reason in ('COMPLETE', 'RATING')
+           and occurred_at >= date_trunc('day', $3::timestamptz at time zone 'UTC') at time zone 'UTC'
+           and occurred_at < (date_trunc('day', $3::timestamptz at time zone 'UTC') + interval '1 day') at time zone 'UTC'`,
+        [memberId, brandId, event.at],
+      );
+      today.set(day, earned);
+    }
+    const granted = Math.max(0, Math.min(points, rules.dailyActivityCap - today.get(day)!));
+    today.set(day, today.get(day)! + granted);
+    return granted;
+  }
+
+  /** The EARN lots of one call in one statement (in order); the ids of those not recorded before, with their memberships. */
+  private async recordEarnings(ctx: RequestContext, manager: EntityManager, earnings: readonly Earning[]): Promise<{ id: string; member_id: string }[]> {
+    if (earnings.length === 0) return [];
+    const ids: string[] = earnings.map(() => crypto.randomUUID());
+    const inserted: { id: string; member_id: string }[] = await manager.query(
+      `insert into loyalty_ledger (alliance_id, member_id, id, kind, points, brand_id, source, occurred_at, expires_at, reason, actor)
+       select u.alliance, u.member, u.id, 'EARN', u.points, $1, u.source, u.at, u.at + make_interval(months => u.months), u.reason, $2
+       from unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::int[], $7::text[], $8::timestamptz[], $9::int[], $10::text[])
+         as u(alliance, member, id, points, source, at, months, reason)
+       on conflict (alliance_id, brand_id, kind, source) do nothing
+       returning id, member_id`,
+      [
+        ctx.brandId,
+        ctx.caller.subject,
+        earnings.map((e) => e.link.alliance_id),
+        earnings.map((e) => e.link.member_id),
+        ids,
+        earnings.map((e) => e.points),
+        earnings.map((e) => e.source),
+        earnings.map((e) => e.at),
+        earnings.map((e) => e.months),
+        earnings.map((e) => e.reason),
+      ],
     );
-    return Math.max(0, Math.min(points, rules.dailyActivityCap - earned));
+    const order = new Map<string, number>(ids.map((id, i) => [id, i]));
+    return inserted.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   }
 
   /** A new lot (EARN, or an ADJUST that adds), expiring `months` after `at`; its id, or null when its source was recorded already. */
@@ -602,42 +652,47 @@ export class LoyaltyService {
     await this.allocate(manager, entryId, fifo(ordered, points));
   }
 
-  /** A new lot pays what the membership owes, oldest debt first. */
-  private async payDebts(manager: EntityManager, memberId: string, lotId: string, points: number): Promise<void> {
-    const debts: { id: string; owed: number }[] = await manager.query(
-      `select e.id, (-e.points - coalesce(sum(a.points), 0))::int as owed
+  /** New lots pay what their memberships owe, oldest debt first, from what is left of them (one statement when nothing is owed). */
+  private async payDebts(manager: EntityManager, memberIds: string[], newLots: readonly { id: string; member_id: string }[]): Promise<void> {
+    const debts: { id: string; member_id: string; owed: number }[] = await manager.query(
+      `select e.id, e.member_id, (-e.points - coalesce(sum(a.points), 0))::int as owed
        from loyalty_ledger e left join loyalty_allocations a on a.entry_id = e.id
-       where e.member_id = $1 and e.points < 0
-       group by e.id, e.points, e.occurred_at
+       where e.member_id = any($1::uuid[]) and e.points < 0
+       group by e.id, e.member_id, e.points, e.occurred_at
        having -e.points - coalesce(sum(a.points), 0) > 0
        order by e.occurred_at, e.id`,
-      [memberId],
+      [[...new Set(memberIds)]],
     );
-    let left = points;
-    for (const debt of debts) {
-      if (left <= 0) break;
-      const take = Math.min(left, debt.owed);
-      await this.allocate(manager, debt.id, [{ lot: lotId, points: take }]);
-      left -= take;
+    for (const member of new Set(debts.map((d) => d.member_id))) {
+      const fresh = new Set(newLots.filter((l) => l.member_id === member).map((l) => l.id));
+      const open = (await this.openLots(manager, member)).filter((l) => fresh.has(l.id));
+      // The new lots in the order they were recorded.
+      const order = newLots.map((l) => l.id);
+      open.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+      for (const debt of debts.filter((d) => d.member_id === member)) {
+        const parts = fifo(open, debt.owed);
+        await this.allocate(manager, debt.id, parts);
+        for (const p of parts) open.find((l) => l.id === p.lot)!.remaining -= p.points;
+      }
     }
   }
 
-  /** Writes off what is left of the membership's lots past their expiry, one EXPIRE entry per lot, dated at the expiry. */
-  private async expireDue(ctx: RequestContext, manager: EntityManager, link: LinkRow): Promise<void> {
-    const due: { id: string; remaining: number; expires_at: Date }[] = await manager.query(
-      `select e.id, e.expires_at, (e.points - coalesce(sum(a.points), 0))::int as remaining
+  /** Writes off what is left of the memberships' lots past their expiry, one EXPIRE entry per lot, dated at the expiry. */
+  private async expireDue(ctx: RequestContext, manager: EntityManager, links: readonly LinkRow[]): Promise<void> {
+    const due: { id: string; member_id: string; alliance_id: string; remaining: number; expires_at: Date }[] = await manager.query(
+      `select e.id, e.member_id, e.alliance_id, e.expires_at, (e.points - coalesce(sum(a.points), 0))::int as remaining
        from loyalty_ledger e left join loyalty_allocations a on a.lot_id = e.id
-       where e.member_id = $1 and e.points > 0 and e.expires_at <= now()
-       group by e.id, e.points, e.expires_at
+       where e.member_id = any($1::uuid[]) and e.points > 0 and e.expires_at <= now()
+       group by e.id, e.member_id, e.alliance_id, e.points, e.expires_at
        having e.points - coalesce(sum(a.points), 0) > 0`,
-      [link.member_id],
+      [[...new Set(links.map((l) => l.member_id))]],
     );
     for (const lot of due) {
       const entryId = crypto.randomUUID();
       await manager.query(
         `insert into loyalty_ledger (alliance_id, member_id, id, kind, points, brand_id, source, occurred_at, of_lot, actor)
          values ($1, $2, $3, 'EXPIRE', $4, $5, $6, $7, $8, $9)`,
-        [link.alliance_id, link.member_id, entryId, -lot.remaining, ctx.brandId, `expiry:${lot.id}`, lot.expires_at, lot.id, ctx.caller.subject],
+        [lot.alliance_id, lot.member_id, entryId, -lot.remaining, ctx.brandId, `expiry:${lot.id}`, lot.expires_at, lot.id, ctx.caller.subject],
       );
       await this.allocate(manager, entryId, [{ lot: lot.id, points: lot.remaining }]);
     }
