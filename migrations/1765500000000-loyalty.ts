@@ -98,8 +98,13 @@ export class Loyalty1765500000000 implements MigrationInterface {
       )`);
     await q.query(`create index loyalty_ledger_member on loyalty_ledger (member_id, occurred_at, id)`);
     await q.query(`create index loyalty_ledger_of_lot on loyalty_ledger (of_lot) where of_lot is not null`);
+    // A membership's lots by expiry (spending, writing off) and its refunds (the only entries that can owe).
+    await q.query(`create index loyalty_ledger_lots on loyalty_ledger (member_id, expires_at) where points > 0`);
+    await q.query(`create index loyalty_ledger_reversals on loyalty_ledger (member_id) where kind = 'REVERSE'`);
     await q.query(`
       create table loyalty_allocations (
+        -- The membership of both entries (what row-level security reads).
+        member_id uuid not null references loyalty_members(id),
         entry_id uuid not null references loyalty_ledger(id),
         lot_id uuid not null references loyalty_ledger(id),
         points integer not null check (points > 0),
@@ -127,23 +132,25 @@ export class Loyalty1765500000000 implements MigrationInterface {
       create policy loyalty_links_tenant on loyalty_links to allied_app
       using (tenant_id = (select allied_current_tenant()))
       with check (tenant_id = (select allied_current_tenant()) and alliance_id in (select allied_active_alliances()))`);
-    await q.query(`create policy loyalty_members_linked on loyalty_members for select to allied_app
-      using (id in (select member_id from loyalty_links))`);
+    // Correlated probes of the brand's links by membership (an index lookup a row), never a set of every link.
+    const linked = (column: string) =>
+      `exists (select 1 from loyalty_links k where k.member_id = ${column} and k.tenant_id = (select allied_current_tenant()))`;
+    const ownEntry = (column: string) =>
+      `exists (select 1 from loyalty_ledger x where x.id = ${column} and x.brand_id = (select allied_current_tenant()))`;
+    await q.query(`create policy loyalty_members_linked on loyalty_members for select to allied_app using (${linked('loyalty_members.id')})`);
     await q.query(`create policy loyalty_members_enrol on loyalty_members for insert to allied_app
       with check (enrolled_by = (select allied_current_tenant()) and alliance_id in (select allied_active_alliances()))`);
     await q.query(`create policy loyalty_members_rotate on loyalty_members for update to allied_app
-      using (id in (select member_id from loyalty_links)) with check (id in (select member_id from loyalty_links))`);
-    await q.query(`create policy loyalty_ledger_read on loyalty_ledger for select to allied_app
-      using (member_id in (select member_id from loyalty_links))`);
+      using (${linked('loyalty_members.id')}) with check (${linked('loyalty_members.id')})`);
+    await q.query(`create policy loyalty_ledger_read on loyalty_ledger for select to allied_app using (${linked('loyalty_ledger.member_id')})`);
     await q.query(`create policy loyalty_ledger_write on loyalty_ledger for insert to allied_app
-      with check (brand_id = (select allied_current_tenant()) and member_id in (select member_id from loyalty_links))`);
+      with check (brand_id = (select allied_current_tenant()) and ${linked('loyalty_ledger.member_id')})`);
     await q.query(`create policy loyalty_allocations_read on loyalty_allocations for select to allied_app
-      using (entry_id in (select id from loyalty_ledger))`);
+      using (${linked('loyalty_allocations.member_id')})`);
     // An allocation is written by the brand of its spending entry, or of the lot (a new lot paying a debt).
     await q.query(`create policy loyalty_allocations_write on loyalty_allocations for insert to allied_app
-      with check (entry_id in (select id from loyalty_ledger) and lot_id in (select id from loyalty_ledger)
-        and (entry_id in (select id from loyalty_ledger where brand_id = (select allied_current_tenant()))
-             or lot_id in (select id from loyalty_ledger where brand_id = (select allied_current_tenant()))))`);
+      with check (${linked('loyalty_allocations.member_id')}
+        and (${ownEntry('loyalty_allocations.entry_id')} or ${ownEntry('loyalty_allocations.lot_id')}))`);
 
     await q.query(`grant select, insert, update (status, activated_at) on loyalty_programs to allied_app`);
     await q.query(`grant select, insert on loyalty_acceptances, loyalty_links to allied_app`);

@@ -23,7 +23,7 @@ import { LearnerResolver } from './learner.resolver';
 import { LiveResolver } from './live.resolver';
 import { CreativeCtrResolver, MarketingResolver } from './marketing.resolver';
 import { DemandResolver } from './demand.resolver';
-import { LearnerLoyaltyResolver, LoyaltyMemberResolver, LoyaltyResolver } from './loyalty.resolver';
+import { LearnerLoyaltyResolver, LoyaltyMemberResolver, LoyaltyRedemptionResolver, LoyaltyResolver } from './loyalty.resolver';
 import { CampaignJourneyResolver, CampaignJourneysResolver, EmailResolver, LearnerContactResolver } from './email.resolver';
 import { MeResolver } from './me.resolver';
 import { LearnerRecommendationResolver, ModelResolver } from './model.resolver';
@@ -71,6 +71,7 @@ const RESOLVERS = [
   CampaignJourneysResolver,
   LoyaltyResolver,
   LoyaltyMemberResolver,
+  LoyaltyRedemptionResolver,
   LearnerLoyaltyResolver,
 ] as const;
 

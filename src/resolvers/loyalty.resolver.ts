@@ -84,6 +84,16 @@ export class LoyaltyResolver {
   }
 }
 
+@Resolver(() => LoyaltyRedemption)
+export class LoyaltyRedemptionResolver {
+  constructor(private readonly services: Services) {}
+
+  @FieldResolver(() => LoyaltyMember, { description: 'The membership after the redemption.' })
+  member(@Ctx() ctx: RequestContext, @Root() redemption: LoyaltyRedemption) {
+    return this.services.loyalty.member(ctx, redemption.learnerId, redemption.allianceId);
+  }
+}
+
 @Resolver(() => LoyaltyMember)
 export class LoyaltyMemberResolver {
   constructor(private readonly services: Services) {}

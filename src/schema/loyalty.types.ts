@@ -176,5 +176,6 @@ export class LoyaltyRedemption {
   @Field(() => ID) entryId!: string;
   @Field(() => Int) points!: number;
   @Field(() => Money, { description: 'The discount the redeeming brand gives: points × the programme\'s value in the currency.' }) value!: Money;
-  @Field(() => LoyaltyMember) member!: LoyaltyMember;
+  learnerId!: string;
+  allianceId!: string;
 }

@@ -324,7 +324,7 @@ export class LoyaltyService {
     });
   }
 
-  private async member(ctx: RequestContext, learnerId: string, allianceId: string): Promise<LoyaltyMember> {
+  async member(ctx: RequestContext, learnerId: string, allianceId: string): Promise<LoyaltyMember> {
     return (await this.members(ctx, learnerId)).find((m) => m.allianceId === allianceId)!;
   }
 
@@ -412,7 +412,7 @@ export class LoyaltyService {
          values ($1, $2, $3, 'ADJUST', $4, $5, $6, now(), $7, $8)`,
         [alliance, link.member_id, entryId, input.points, ctx.brandId, input.idempotencyKey, reason, ctx.caller.subject],
       );
-      await this.allocate(manager, entryId, fifo(lots, -input.points));
+      await this.allocate(manager, link.member_id, entryId, fifo(lots, -input.points));
     }
     await this.audit.record(ctx, manager, alliance, 'LOYALTY_POINTS_ADJUSTED', null, { memberId: link.member_id, points: input.points, reason });
     return await this.member(ctx, input.learnerId, alliance);
@@ -427,11 +427,20 @@ export class LoyaltyService {
    */
   private async lockedMembership(ctx: RequestContext, learnerId: string, allianceId: string | null) {
     const manager = await ctx.manager();
-    await this.ownLearner(ctx, learnerId);
-    const alliance = await this.programAlliance(ctx, allianceId);
-    const link = await this.link(ctx, learnerId, alliance);
-    if (!link) throw notFound('Loyalty membership');
-    const program = (await this.activeProgram(manager, alliance))!;
+    const program = await this.activeProgramOf(ctx, allianceId);
+    const alliance = program.alliance_id;
+    // The learner and its link in one statement: an unknown learner and an unlinked one answer differently.
+    const [row] = isUuid(learnerId)
+      ? await manager.query(
+          `select l.id, k.member_id, k.linked_at from learners l
+           left join loyalty_links k on k.tenant_id = l.tenant_id and k.learner_id = l.id and k.alliance_id = $3
+           where l.tenant_id = $1 and l.id = $2`,
+          [ctx.brandId, learnerId, alliance],
+        )
+      : [];
+    if (!row) throw notFound('Learner');
+    if (!row.member_id) throw notFound('Loyalty membership');
+    const link: LinkRow = { learner_id: row.id, alliance_id: alliance, member_id: row.member_id, linked_at: row.linked_at };
     await this.lockMembers(manager, [link.member_id]);
     await this.expireDue(ctx, manager, [link]);
     return { manager, alliance, link, program };
@@ -449,7 +458,7 @@ export class LoyaltyService {
       if (earlier.member_id !== link.member_id || -earlier.points !== input.points || earlier.currency !== input.currency) {
         throw conflict('This idempotency key was used for a different redemption.');
       }
-      return this.redemption(ctx, earlier.id, -earlier.points, Number(earlier.value_minor), earlier.currency, input.learnerId, alliance);
+      return { entryId: earlier.id, points: -earlier.points, value: { amountMinor: Number(earlier.value_minor), currency: earlier.currency }, learnerId: input.learnerId, allianceId: alliance };
     }
     const lots = await this.openLots(manager, link.member_id);
     const available = lots.reduce((sum, l) => sum + l.remaining, 0);
@@ -461,13 +470,8 @@ export class LoyaltyService {
        values ($1, $2, $3, 'REDEEM', $4, $5, $6, now(), $7, $8, $9)`,
       [alliance, link.member_id, entryId, -input.points, ctx.brandId, input.idempotencyKey, valueMinor, input.currency, ctx.caller.subject],
     );
-    await this.allocate(manager, entryId, fifo(lots, input.points));
-    return this.redemption(ctx, entryId, input.points, valueMinor, input.currency, input.learnerId, alliance);
-  }
-
-  private async redemption(ctx: RequestContext, entryId: string, points: number, valueMinor: number, currency: string, learnerId: string, alliance: string): Promise<LoyaltyRedemption> {
-    const member = await this.member(ctx, learnerId, alliance);
-    return { entryId, points, value: { amountMinor: valueMinor, currency }, member };
+    await this.allocate(manager, link.member_id, entryId, fifo(lots, input.points));
+    return { entryId, points: input.points, value: { amountMinor: valueMinor, currency: input.currency }, learnerId: input.learnerId, allianceId: alliance };
   }
 
   /** The membership's lots with points left, oldest expiry first (the order they are spent in). */
@@ -483,13 +487,14 @@ export class LoyaltyService {
     );
   }
 
-  private async allocate(manager: EntityManager, entryId: string, parts: { lot: string; points: number }[]): Promise<void> {
+  private async allocate(manager: EntityManager, memberId: string, entryId: string, parts: { lot: string; points: number }[]): Promise<void> {
     if (parts.length === 0) return;
     await manager.query(
-      `insert into loyalty_allocations (entry_id, lot_id, points) select $1, u.lot, u.points from unnest($2::uuid[], $3::int[]) as u(lot, points)`,
-      [entryId, parts.map((p) => p.lot), parts.map((p) => p.points)],
+      `insert into loyalty_allocations (member_id, entry_id, lot_id, points) select $1, $2, u.lot, u.points from unnest($3::uuid[], $4::int[]) as u(lot, points)`,
+      [memberId, entryId, parts.map((p) => p.lot), parts.map((p) => p.points)],
     );
   }
+
 
   // -------------------------------------------------------------- earning --
 
@@ -649,15 +654,19 @@ export class LoyaltyService {
     if (!inserted) return;
     const open = await this.openLots(manager, link.member_id);
     const ordered = [...open.filter((l) => l.id === lot.id), ...open.filter((l) => l.id !== lot.id)];
-    await this.allocate(manager, entryId, fifo(ordered, points));
+    await this.allocate(manager, link.member_id, entryId, fifo(ordered, points));
   }
 
-  /** New lots pay what their memberships owe, oldest debt first, from what is left of them (one statement when nothing is owed). */
+  /**
+   * New lots pay what their memberships owe, oldest debt first, from what is
+   * left of them (one statement when nothing is owed). Only a refund's
+   * REVERSE can owe: every other spending entry takes all it needs at once.
+   */
   private async payDebts(manager: EntityManager, memberIds: string[], newLots: readonly { id: string; member_id: string }[]): Promise<void> {
     const debts: { id: string; member_id: string; owed: number }[] = await manager.query(
       `select e.id, e.member_id, (-e.points - coalesce(sum(a.points), 0))::int as owed
        from loyalty_ledger e left join loyalty_allocations a on a.entry_id = e.id
-       where e.member_id = any($1::uuid[]) and e.points < 0
+       where e.member_id = any($1::uuid[]) and e.kind = 'REVERSE'
        group by e.id, e.member_id, e.points, e.occurred_at
        having -e.points - coalesce(sum(a.points), 0) > 0
        order by e.occurred_at, e.id`,
@@ -671,7 +680,7 @@ export class LoyaltyService {
       open.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
       for (const debt of debts.filter((d) => d.member_id === member)) {
         const parts = fifo(open, debt.owed);
-        await this.allocate(manager, debt.id, parts);
+        await this.allocate(manager, member, debt.id, parts);
         for (const p of parts) open.find((l) => l.id === p.lot)!.remaining -= p.points;
       }
     }
@@ -694,13 +703,20 @@ export class LoyaltyService {
          values ($1, $2, $3, 'EXPIRE', $4, $5, $6, $7, $8, $9)`,
         [lot.alliance_id, lot.member_id, entryId, -lot.remaining, ctx.brandId, `expiry:${lot.id}`, lot.expires_at, lot.id, ctx.caller.subject],
       );
-      await this.allocate(manager, entryId, [{ lot: lot.id, points: lot.remaining }]);
+      await this.allocate(manager, lot.member_id, entryId, [{ lot: lot.id, points: lot.remaining }]);
     }
   }
 
-  /** One writer of these memberships' lots at a time, at every brand. */
+  /**
+   * One writer of these memberships' lots at a time, at every brand and
+   * instance: transaction-scoped advisory locks, taken in id order so two
+   * calls never deadlock (no row is written for them, unlike FOR UPDATE).
+   */
   private async lockMembers(manager: EntityManager, memberIds: string[]): Promise<void> {
-    await manager.query(`select id from loyalty_members where id = any($1::uuid[]) order by id for update`, [[...new Set(memberIds)]]);
+    await manager.query(
+      `select pg_advisory_xact_lock(hashtextextended('loyalty:' || m::text, 0)) from unnest($1::uuid[]) with ordinality as ids(m, n) order by n`,
+      [[...new Set(memberIds)].sort()],
+    );
   }
 
   // -------------------------------------------------------------- helpers --
@@ -712,25 +728,25 @@ export class LoyaltyService {
 
   /** The alliance asked for, or the brand's only alliance with an ACTIVE programme. */
   private async programAlliance(ctx: RequestContext, allianceId: string | null): Promise<string> {
-    const manager = await ctx.manager();
-    const alliances = await ctx.activeAlliances();
-    const rows: { alliance_id: string }[] = await manager.query(
-      `select alliance_id from loyalty_programs where status = 'ACTIVE' and alliance_id = any($1::uuid[]) order by alliance_id`,
-      [alliances],
-    );
-    const withProgram = rows.map((r) => r.alliance_id);
-    if (allianceId != null) {
-      if (!isUuid(allianceId) || !withProgram.includes(allianceId.toLowerCase())) throw notFound('Loyalty programme');
-      return allianceId.toLowerCase();
-    }
-    if (withProgram.length === 0) throw notFound('Loyalty programme');
-    if (withProgram.length > 1) throw badInput('Your brand is in several alliances with a loyalty programme; name the allianceId.', { alliances: withProgram });
-    return withProgram[0];
+    return (await this.activeProgramOf(ctx, allianceId)).alliance_id;
   }
 
-  private async activeProgram(manager: EntityManager, allianceId: string): Promise<ProgramRow | null> {
-    const [row] = await manager.query(`select ${PROGRAM_COLUMNS} from loyalty_programs where alliance_id = $1 and status = 'ACTIVE'`, [allianceId]);
-    return row ?? null;
+  /** The ACTIVE programme of the alliance asked for, or of the brand's only alliance with one. */
+  private async activeProgramOf(ctx: RequestContext, allianceId: string | null): Promise<ProgramRow> {
+    const manager = await ctx.manager();
+    const alliances = await ctx.activeAlliances();
+    const rows: ProgramRow[] = await manager.query(
+      `select ${PROGRAM_COLUMNS} from loyalty_programs where status = 'ACTIVE' and alliance_id = any($1::uuid[]) order by alliance_id`,
+      [alliances],
+    );
+    if (allianceId != null) {
+      const asked = isUuid(allianceId) ? rows.find((r) => r.alliance_id === allianceId.toLowerCase()) : undefined;
+      if (!asked) throw notFound('Loyalty programme');
+      return asked;
+    }
+    if (rows.length === 0) throw notFound('Loyalty programme');
+    if (rows.length > 1) throw badInput('Your brand is in several alliances with a loyalty programme; name the allianceId.', { alliances: rows.map((r) => r.alliance_id) });
+    return rows[0];
   }
 
   private async link(ctx: RequestContext, learnerId: string, allianceId: string): Promise<LinkRow | null> {
