@@ -514,10 +514,14 @@ export class LoyaltyService {
         (e.type === EventType.REFUND && e.refundOf !== null),
     );
     if (relevant.length === 0) return;
+    // A brand in no ACTIVE alliance has no programme to earn in: nothing more to read (its alliances come with the transaction).
+    const alliances = await ctx.activeAlliances();
+    if (alliances.length === 0) return;
     const manager = await ctx.manager();
     const links: LinkRow[] = await manager.query(
-      `select learner_id, alliance_id, member_id, linked_at from loyalty_links where tenant_id = $1 and learner_id = any($2::uuid[])`,
-      [ctx.brandId, [...new Set(relevant.map((e) => e.learner))]],
+      `select learner_id, alliance_id, member_id, linked_at from loyalty_links
+       where tenant_id = $1 and learner_id = any($2::uuid[]) and alliance_id = any($3::uuid[])`,
+      [ctx.brandId, [...new Set(relevant.map((e) => e.learner))], alliances],
     );
     if (links.length === 0) return;
     const programs: { alliance_id: string; rules: LoyaltyRules; own_courses: boolean | null }[] = await manager.query(
