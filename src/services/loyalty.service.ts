@@ -17,6 +17,7 @@ import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import type { AllianceService } from './alliance.service';
 import type { AuditService } from './audit.service';
+import { minorDigits } from './currency';
 import { newestFirst, paginate, type Page, type PageArgs } from './pagination';
 import type { AfterStoreHook, StoredEvent } from './event.service';
 import { rateLimited, type RateLimiter } from '../limits/rate';
@@ -71,15 +72,6 @@ const PROGRAM_COLUMNS = 'alliance_id, id, version, status, rules, proposed_by, c
 /** Member codes: 12 symbols of an alphabet without look-alikes (0/O, 1/I/L): 31^12, about 59 bits. */
 const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 const CODE_LENGTH = 12;
-
-/** Minor digits of a currency (2 for USD, 0 for JPY). */
-export function minorDigits(currency: string): number {
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    return 2;
-  }
-}
 
 /**
  * Points a purchase earns: the rate per whole currency unit times the
@@ -246,10 +238,8 @@ export class LoyaltyService {
   // ----------------------------------------------------------- membership --
 
   async enroll(ctx: RequestContext, learnerId: string, allianceId: string | null): Promise<LoyaltyEnrollment> {
-    const manager = await ctx.manager();
-    await this.ownLearner(ctx, learnerId);
-    const alliance = await this.programAlliance(ctx, allianceId);
-    if (await this.link(ctx, learnerId, alliance)) {
+    const { manager, alliance, link } = await this.membership(ctx, learnerId, allianceId);
+    if (link) {
       throw conflict("The learner is a member of this alliance's programme already; rotate its code to show it a new one.");
     }
     const code = newCode();
@@ -269,10 +259,8 @@ export class LoyaltyService {
    * gave. A wrong code and an unknown one answer alike (NOT_FOUND).
    */
   async linkByCode(ctx: RequestContext, learnerId: string, code: string, allianceId: string | null): Promise<LoyaltyMember> {
-    const manager = await ctx.manager();
-    await this.ownLearner(ctx, learnerId);
-    const alliance = await this.programAlliance(ctx, allianceId);
-    if (await this.link(ctx, learnerId, alliance)) throw conflict("The learner is linked to this alliance's programme already.");
+    const { manager, alliance, link } = await this.membership(ctx, learnerId, allianceId);
+    if (link) throw conflict("The learner is linked to this alliance's programme already.");
     const wait = this.options.codeFailures.wait(ctx.brandId);
     if (wait > 0) throw rateLimited('loyaltyCodes', wait, `Too many member codes that match no membership; try again in ${wait} s.`);
     const normalized = normalizeCode(code);
@@ -294,10 +282,7 @@ export class LoyaltyService {
 
   /** A new member code for the learner's membership; the old one stops working at once. */
   async rotateCode(ctx: RequestContext, learnerId: string, allianceId: string | null): Promise<LoyaltyEnrollment> {
-    const manager = await ctx.manager();
-    await this.ownLearner(ctx, learnerId);
-    const alliance = await this.programAlliance(ctx, allianceId);
-    const link = await this.link(ctx, learnerId, alliance);
+    const { manager, alliance, link } = await this.membership(ctx, learnerId, allianceId);
     if (!link) throw notFound('Loyalty membership');
     const code = newCode();
     await manager.query(`update loyalty_members set code_hash = $2, code_rotated_at = now() where id = $1`, [link.member_id, this.codeHash(code)]);
@@ -426,10 +411,23 @@ export class LoyaltyService {
    * expiry written off.
    */
   private async lockedMembership(ctx: RequestContext, learnerId: string, allianceId: string | null) {
+    const { manager, program, alliance, link } = await this.membership(ctx, learnerId, allianceId);
+    if (!link) throw notFound('Loyalty membership');
+    await this.lockMembers(manager, [link.member_id]);
+    await this.expireDue(ctx, manager, [link]);
+    return { manager, alliance, link, program };
+  }
+
+  /**
+   * The ACTIVE programme asked for (or the brand's only one), and the
+   * brand's learner's link to it, null when it has none; NOT_FOUND for a
+   * learner that is not the brand's. The learner and its link are one
+   * statement.
+   */
+  private async membership(ctx: RequestContext, learnerId: string, allianceId: string | null) {
     const manager = await ctx.manager();
     const program = await this.activeProgramOf(ctx, allianceId);
     const alliance = program.alliance_id;
-    // The learner and its link in one statement: an unknown learner and an unlinked one answer differently.
     const [row] = isUuid(learnerId)
       ? await manager.query(
           `select l.id, k.member_id, k.linked_at from learners l
@@ -439,11 +437,8 @@ export class LoyaltyService {
         )
       : [];
     if (!row) throw notFound('Learner');
-    if (!row.member_id) throw notFound('Loyalty membership');
-    const link: LinkRow = { learner_id: row.id, alliance_id: alliance, member_id: row.member_id, linked_at: row.linked_at };
-    await this.lockMembers(manager, [link.member_id]);
-    await this.expireDue(ctx, manager, [link]);
-    return { manager, alliance, link, program };
+    const link: LinkRow | null = row.member_id ? { learner_id: row.id, alliance_id: alliance, member_id: row.member_id, linked_at: row.linked_at } : null;
+    return { manager, program, alliance, link };
   }
 
   async redeem(ctx: RequestContext, input: RedeemLoyaltyPointsInput): Promise<LoyaltyRedemption> {
@@ -725,16 +720,6 @@ export class LoyaltyService {
 
   // -------------------------------------------------------------- helpers --
 
-  private async ownLearner(ctx: RequestContext, learnerId: string): Promise<void> {
-    const rows = isUuid(learnerId) ? await (await ctx.manager()).query(`select 1 from learners where tenant_id = $1 and id = $2`, [ctx.brandId, learnerId]) : [];
-    if (rows.length === 0) throw notFound('Learner');
-  }
-
-  /** The alliance asked for, or the brand's only alliance with an ACTIVE programme. */
-  private async programAlliance(ctx: RequestContext, allianceId: string | null): Promise<string> {
-    return (await this.activeProgramOf(ctx, allianceId)).alliance_id;
-  }
-
   /** The ACTIVE programme of the alliance asked for, or of the brand's only alliance with one. */
   private async activeProgramOf(ctx: RequestContext, allianceId: string | null): Promise<ProgramRow> {
     const manager = await ctx.manager();
@@ -751,14 +736,6 @@ export class LoyaltyService {
     if (rows.length === 0) throw notFound('Loyalty programme');
     if (rows.length > 1) throw badInput('Your brand is in several alliances with a loyalty programme; name the allianceId.', { alliances: rows.map((r) => r.alliance_id) });
     return rows[0];
-  }
-
-  private async link(ctx: RequestContext, learnerId: string, allianceId: string): Promise<LinkRow | null> {
-    const [row] = await (await ctx.manager()).query(
-      `select learner_id, alliance_id, member_id, linked_at from loyalty_links where tenant_id = $1 and alliance_id = $2 and learner_id = $3`,
-      [ctx.brandId, allianceId, learnerId],
-    );
-    return row ?? null;
   }
 
   private codeHash(code: string): string {

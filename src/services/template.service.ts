@@ -10,6 +10,7 @@ import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
 import type { BrandService } from './brand.service';
 import type { ContactService } from './contact.service';
+import { formatPrice } from './currency';
 import type { RecommendationService } from './recommendation.service';
 
 /** What templates show of the learner itself. */
@@ -36,17 +37,6 @@ export function templateFromRow(row: Record<string, unknown>): EmailTemplate {
     createdAt: row.created_at as Date,
     updatedAt: row.updated_at as Date,
   };
-}
-
-/** "49.00 USD": the amount in the currency's own minor digits. */
-export function formatPrice(minor: number, currency: string): string {
-  let digits = 2;
-  try {
-    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    // An unknown code keeps two digits.
-  }
-  return `${(minor / 10 ** digits).toFixed(digits)} ${currency}`;
 }
 
 /**
