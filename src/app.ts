@@ -238,6 +238,7 @@ function liveReads(services: Services): LiveReads {
     activeMemberIds: (ctx, allianceId) => services.alliances.activeMemberIds(ctx, allianceId),
     settlement: (ctx, id) => services.settlements.get(ctx, id),
     modelVersion: (ctx, id) => services.models.get(ctx, id),
+    loyaltyMember: (ctx, id) => services.loyalty.memberById(ctx, id),
   };
 }
 

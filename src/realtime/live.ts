@@ -10,6 +10,7 @@ import type { RunAs } from '../tenancy/run-as';
 import { markShareable } from './fanout';
 import { Latest } from './latest';
 import type { ModelVersionRow } from '../ml/registry/registry';
+import type { LoyaltyMember } from '../schema/loyalty.types';
 import type { Signal, SignalBus } from './signal';
 import type { LiveSubscriptions } from './subscriptions';
 
@@ -21,6 +22,8 @@ export interface LiveReads {
   settlement(ctx: RequestContext, settlementId: string): Promise<SettlementEntity | null>;
   /** One of the context's brand's model versions, with its training progress; null when it has none of that id. */
   modelVersion(ctx: RequestContext, versionId: string): Promise<ModelVersionRow | null>;
+  /** The context's brand's learner linked to the membership, with its balance; null when the brand has no learner linked to it. */
+  loyaltyMember(ctx: RequestContext, memberId: string): Promise<LoyaltyMember | null>;
 }
 
 export interface LiveOptions {
@@ -40,6 +43,8 @@ interface Subscriber<T> {
   out: Latest<T>;
   /** Has not had its first value yet: gets the next one, changed or not. */
   fresh: boolean;
+  /** What it was last sent, as JSON, where only changes are sent. */
+  sent?: string;
 }
 
 /** One brand's or one alliance's figures over one window, and who watches them. */
@@ -75,6 +80,7 @@ export class LiveHub implements LiveSubscriptions {
   private readonly scopes = new Map<string, MetricsScope>();
   private readonly settlementWatchers = new Map<string, Set<Subscriber<SettlementEntity>>>();
   private readonly modelWatchers = new Map<string, Set<Subscriber<ModelVersionRow>>>();
+  private readonly loyaltyWatchers = new Map<string, Set<Subscriber<LoyaltyMember>>>();
   private readonly perConnection = new WeakMap<object, number>();
   private readonly perBrand = new Map<string, number>();
   private readonly stopListening: () => void;
@@ -129,21 +135,7 @@ export class LiveHub implements LiveSubscriptions {
 
   /** Settlements of an alliance the caller is an ACTIVE member of (checked by the resolver), as they are run or finalized. */
   settlements(brandId: string, connection: object, allianceId: string): AsyncIterableIterator<SettlementEntity> {
-    this.admit(brandId, connection);
-    const watchers = this.settlementWatchers.get(allianceId) ?? new Set();
-    this.settlementWatchers.set(allianceId, watchers);
-    const subscriber: Subscriber<SettlementEntity> = {
-      brandId,
-      connection,
-      fresh: false,
-      out: new Latest(() => {
-        watchers.delete(subscriber);
-        if (watchers.size === 0) this.settlementWatchers.delete(allianceId);
-        this.release(brandId, connection);
-      }),
-    };
-    watchers.add(subscriber);
-    return subscriber.out;
+    return this.watch(this.settlementWatchers, allianceId, brandId, connection).out;
   }
 
   /**
@@ -152,22 +144,41 @@ export class LiveHub implements LiveSubscriptions {
    * last, then the stream ends). Another brand's version is NOT_FOUND.
    */
   modelTraining(brandId: string, connection: object, versionId: string): AsyncIterableIterator<ModelVersionRow> {
+    const subscriber = this.watch(this.modelWatchers, versionId, brandId, connection);
+    this.track(this.deliverModel(versionId));
+    return subscriber.out;
+  }
+
+  /**
+   * A loyalty membership as the brand sees it (its own learner linked to
+   * it): at once, then whenever its balance, debt, expiring points or tier
+   * change, wherever the change was made (earning at one brand, spending at
+   * another). A membership the brand has no learner linked to is NOT_FOUND.
+   */
+  loyaltyMember(brandId: string, connection: object, memberId: string): AsyncIterableIterator<LoyaltyMember> {
+    const subscriber = this.watch(this.loyaltyWatchers, memberId, brandId, connection);
+    subscriber.fresh = true;
+    this.track(this.deliverLoyalty(memberId));
+    return subscriber.out;
+  }
+
+  /** A subscriber of `key` in `map`, removed from it (and the limits) when its stream ends. */
+  private watch<T>(map: Map<string, Set<Subscriber<T>>>, key: string, brandId: string, connection: object): Subscriber<T> {
     this.admit(brandId, connection);
-    const watchers = this.modelWatchers.get(versionId) ?? new Set();
-    this.modelWatchers.set(versionId, watchers);
-    const subscriber: Subscriber<ModelVersionRow> = {
+    const watchers = map.get(key) ?? new Set();
+    map.set(key, watchers);
+    const subscriber: Subscriber<T> = {
       brandId,
       connection,
-      fresh: true,
+      fresh: false,
       out: new Latest(() => {
         watchers.delete(subscriber);
-        if (watchers.size === 0) this.modelWatchers.delete(versionId);
+        if (watchers.size === 0) map.delete(key);
         this.release(brandId, connection);
       }),
     };
     watchers.add(subscriber);
-    this.track(this.deliverModel(versionId));
-    return subscriber.out;
+    return subscriber;
   }
 
   async isActiveMember(brandId: string, allianceId: string): Promise<boolean> {
@@ -184,6 +195,7 @@ export class LiveHub implements LiveSubscriptions {
     }
     for (const set of this.settlementWatchers.values()) for (const s of [...set]) void s.out.return();
     for (const set of this.modelWatchers.values()) for (const s of [...set]) void s.out.return();
+    for (const set of this.loyaltyWatchers.values()) for (const s of [...set]) void s.out.return();
     await Promise.all([...this.running]);
   }
 
@@ -234,6 +246,7 @@ export class LiveHub implements LiveSubscriptions {
       }
       else if (signal.kind === 'settlement') this.track(this.deliverSettlement(signal.allianceId, signal.settlementId));
       else if (signal.kind === 'model') this.track(this.deliverModel(signal.versionId));
+      else if (signal.kind === 'loyalty') this.track(this.deliverLoyalty(signal.memberId));
       else {
         const prefix = `${signal.kind}:${signal.id}|`;
         for (const scope of this.scopes.values()) if (scope.key.startsWith(prefix)) this.schedule(scope, false);
@@ -241,7 +254,9 @@ export class LiveHub implements LiveSubscriptions {
     }
   }
 
+  /** Also re-reads every watched membership: points expire as time passes, with no entry written until the membership is next touched. */
   private refreshAll(resend: boolean): void {
+    for (const memberId of this.loyaltyWatchers.keys()) this.track(this.deliverLoyalty(memberId));
     for (const scope of this.scopes.values()) {
       if (resend) scope.resend = true;
       this.schedule(scope, resend);
@@ -356,6 +371,28 @@ export class LiveHub implements LiveSubscriptions {
         }
       } catch (error) {
         this.log.error({ err: error, versionId }, 'model training update failed');
+      }
+    }
+  }
+
+  /** Each watching brand reads the membership as itself; a subscriber gets it only when it differs from what it was last sent. */
+  private async deliverLoyalty(memberId: string): Promise<void> {
+    const watchers = this.loyaltyWatchers.get(memberId);
+    if (!watchers?.size) return;
+    for (const brandId of new Set([...watchers].map((s) => s.brandId))) {
+      try {
+        const member = await this.asBrand(brandId, (ctx) => this.reads.loyaltyMember(ctx, memberId));
+        const sent = member && JSON.stringify(member);
+        for (const s of [...watchers].filter((w) => w.brandId === brandId)) {
+          if (!member) s.out.fail(new AlliedError('NOT_FOUND', 'Loyalty membership not found.'));
+          else if (s.fresh || s.sent !== sent) {
+            s.fresh = false;
+            s.sent = sent!;
+            s.out.push(member);
+          }
+        }
+      } catch (error) {
+        this.log.error({ err: error, memberId }, 'loyalty balance update failed');
       }
     }
   }

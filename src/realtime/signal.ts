@@ -16,6 +16,8 @@ export type Signal =
   | { kind: 'settlement'; allianceId: string; settlementId: string }
   /** A model version of the brand trained further, finished, failed or was activated. */
   | { kind: 'model'; brandId: string; versionId: string }
+  /** A loyalty membership's ledger gained entries (earned, spent, expired, reversed, adjusted): its balance may have changed. */
+  | { kind: 'loyalty'; memberId: string }
   | { kind: 'resync' };
 
 export type SignalListener = (signals: Signal[]) => void;
@@ -32,7 +34,7 @@ export const CHANNEL = 'allied_signals';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
 const MAX_PAYLOAD = 7900;
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const ENCODED = new RegExp(`^(b|a):(${UUID})$|^(s|m):(${UUID}):(${UUID})$`);
+const ENCODED = new RegExp(`^(b|a|l):(${UUID})$|^(s|m):(${UUID}):(${UUID})$`);
 
 export function encodeSignal(s: Signal): string | null {
   switch (s.kind) {
@@ -44,6 +46,8 @@ export function encodeSignal(s: Signal): string | null {
       return `s:${s.allianceId}:${s.settlementId}`;
     case 'model':
       return `m:${s.brandId}:${s.versionId}`;
+    case 'loyalty':
+      return `l:${s.memberId}`;
     default:
       return null;
   }
@@ -57,6 +61,7 @@ export function decodeSignals(payload: string): Signal[] {
     if (!m) continue;
     if (m[1] === 'b') signals.push({ kind: 'brand', id: m[2] });
     else if (m[1] === 'a') signals.push({ kind: 'alliance', id: m[2] });
+    else if (m[1] === 'l') signals.push({ kind: 'loyalty', memberId: m[2] });
     else if (m[3] === 's') signals.push({ kind: 'settlement', allianceId: m[4], settlementId: m[5] });
     else signals.push({ kind: 'model', brandId: m[4], versionId: m[5] });
   }

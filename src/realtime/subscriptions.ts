@@ -1,6 +1,7 @@
 import type { SettlementEntity } from '../entities';
 import type { MetricsWindow } from '../entities/enums';
 import type { ModelVersionRow } from '../ml/registry/registry';
+import type { LoyaltyMember } from '../schema/loyalty.types';
 import type { MetricsSnapshot } from '../schema/metrics.types';
 
 /**
@@ -15,4 +16,5 @@ export interface LiveSubscriptions {
   metrics(brandId: string, connection: object, window: MetricsWindow, allianceId: string | null): AsyncIterableIterator<MetricsSnapshot>;
   settlements(brandId: string, connection: object, allianceId: string): AsyncIterableIterator<SettlementEntity>;
   modelTraining(brandId: string, connection: object, versionId: string): AsyncIterableIterator<ModelVersionRow>;
+  loyaltyMember(brandId: string, connection: object, memberId: string): AsyncIterableIterator<LoyaltyMember>;
 }

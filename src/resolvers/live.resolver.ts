@@ -4,6 +4,7 @@ import { AlliedError, forbidden } from '../errors';
 import { MetricsSnapshot, MetricsWindow } from '../schema/metrics.types';
 import { Settlement } from '../schema/settlement.types';
 import { TrainingProgress } from '../schema/model.types';
+import { LoyaltyMember } from '../schema/loyalty.types';
 import type { ModelVersionRow } from '../ml/registry/registry';
 import type { RequestContext } from '../tenancy/context';
 import { isUuid } from '../tenancy/credentials';
@@ -73,5 +74,19 @@ export class LiveResolver {
       loss: version.loss,
       message: version.failure ?? version.message,
     };
+  }
+
+  @Authorized(Role.ANALYST)
+  @Subscription(() => LoyaltyMember, {
+    description:
+      "A loyalty membership of one of the caller's learners (LoyaltyMember.id): at once, then whenever its balance, debt, expiring points or tier change, at whichever member brand the points were earned or spent. NOT_FOUND for a membership none of the brand's learners is linked to.",
+    subscribe: async ({ args, context }: SubscribeData) => {
+      const { live, brandId } = await admitted(context, null);
+      if (typeof args.id !== 'string' || !isUuid(args.id)) throw new AlliedError('NOT_FOUND', 'Loyalty membership not found.');
+      return live.hub.loyaltyMember(brandId, live.connection, args.id);
+    },
+  })
+  loyaltyMemberUpdated(@Root() member: LoyaltyMember, @Arg('id', () => ID) _id: string): LoyaltyMember {
+    return member;
   }
 }

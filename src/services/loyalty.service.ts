@@ -292,10 +292,21 @@ export class LoyaltyService {
   /** The learner's memberships (its own brand's learner), with balances and tiers. */
   async members(ctx: RequestContext, learnerId: string): Promise<LoyaltyMember[]> {
     if (!isUuid(learnerId)) return [];
+    return this.linked(ctx, 'learner_id', learnerId);
+  }
+
+  /** The brand's learner linked to the membership, with its balance and tier; null when the brand has none linked to it. */
+  async memberById(ctx: RequestContext, memberId: string): Promise<LoyaltyMember | null> {
+    if (!isUuid(memberId)) return null;
+    return (await this.linked(ctx, 'member_id', memberId))[0] ?? null;
+  }
+
+  /** The brand's links with `column` = `id`, with their memberships' figures and tiers. */
+  private async linked(ctx: RequestContext, column: 'learner_id' | 'member_id', id: string): Promise<LoyaltyMember[]> {
     const manager = await ctx.manager();
     const links: LinkRow[] = await manager.query(
-      `select learner_id, alliance_id, member_id, linked_at from loyalty_links where tenant_id = $1 and learner_id = $2 order by linked_at, alliance_id`,
-      [ctx.brandId, learnerId],
+      `select learner_id, alliance_id, member_id, linked_at from loyalty_links where tenant_id = $1 and ${column} = $2 order by linked_at, alliance_id`,
+      [ctx.brandId, id],
     );
     if (links.length === 0) return [];
     const [figures, programs] = await Promise.all([
@@ -413,7 +424,7 @@ export class LoyaltyService {
   private async lockedMembership(ctx: RequestContext, learnerId: string, allianceId: string | null) {
     const { manager, program, alliance, link } = await this.membership(ctx, learnerId, allianceId);
     if (!link) throw notFound('Loyalty membership');
-    await this.lockMembers(manager, [link.member_id]);
+    await this.lockMembers(ctx, manager, [link.member_id]);
     await this.expireDue(ctx, manager, [link]);
     return { manager, alliance, link, program };
   }
@@ -533,7 +544,7 @@ export class LoyaltyService {
         await manager.query(`select id, alliance_id from courses where id = any($1::uuid[])`, [[...new Set(relevant.map((e) => e.course).filter(Boolean))]])
       ).map((c: { id: string; alliance_id: string | null }) => [c.id, c.alliance_id]),
     );
-    await this.lockMembers(manager, touched.map((l) => l.member_id));
+    await this.lockMembers(ctx, manager, touched.map((l) => l.member_id));
     await this.expireDue(ctx, manager, touched);
     const earnings: Earning[] = [];
     const refunds: { event: StoredEvent; link: LinkRow; rules: LoyaltyRules }[] = [];
@@ -711,7 +722,9 @@ export class LoyaltyService {
    * instance: transaction-scoped advisory locks, taken in id order so two
    * calls never deadlock (no row is written for them, unlike FOR UPDATE).
    */
-  private async lockMembers(manager: EntityManager, memberIds: string[]): Promise<void> {
+  private async lockMembers(ctx: RequestContext, manager: EntityManager, memberIds: string[]): Promise<void> {
+    // Whoever locks a membership may write its ledger: its subscribers re-read it after commit (src/realtime/live.ts).
+    ctx.changed(memberIds.map((memberId) => ({ kind: 'loyalty' as const, memberId })));
     await manager.query(
       `select pg_advisory_xact_lock(hashtextextended('loyalty:' || m::text, 0)) from unnest($1::uuid[]) with ordinality as ids(m, n) order by n`,
       [[...new Set(memberIds)].sort()],

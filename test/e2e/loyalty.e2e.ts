@@ -1,5 +1,6 @@
 import { Role } from '../../src/tenancy/roles';
 import { activeAlliance } from '../support/alliances';
+import { Watch, wsClient } from '../support/live';
 import { codes, TestApp, type TestBrand } from '../support/server';
 
 /**
@@ -317,6 +318,36 @@ describe('joint loyalty', () => {
     ]);
     expect(balances.reduce((a: number, b: number) => a + b, 0)).toBe(leadFigures.outstanding + partnerFigures.outstanding);
     expect((await app.ok(outsider.token, `query($a: ID!) { loyaltyProgram(allianceId: $a) { id } }`, { a: allianceId })).loyaltyProgram).toBeNull();
+  });
+
+  it('streams balance changes to every linked brand, each seeing its own learner, whichever brand earned or spent', async () => {
+    const WATCH = `subscription($id: ID!) { loyaltyMemberUpdated(id: $id) { id learnerId balance pointsEarned12Months tier { name } } }`;
+    const clients = [lead, partner, outsider].map((b) => wsClient(app.server.url, b.token));
+    try {
+      const [atLead, atPartner, atOutsider] = clients.map((c) => new Watch(c, WATCH, { id: memberId }));
+      const start = (await atLead.until(() => true)).balance as number;
+      expect(await atPartner.until(() => true)).toMatchObject({ id: memberId, learnerId: annAtPartner, balance: start });
+      expect(atLead.values[0].learnerId).toBe(ann);
+      // Another brand's membership, or none, answer alike.
+      expect(await atOutsider.failure()).toEqual(['NOT_FOUND']);
+      const unknown = new Watch(clients[2], WATCH, { id: '00000000-0000-4000-8000-000000000000' });
+      expect(await unknown.failure()).toEqual(['NOT_FOUND']);
+
+      // Earned at the lead (12.34 USD of the joint course: 12 points), then spent at the partner.
+      await app.ok(lead.token, RECORD, { e: [purchase('live-1', 'ann', joint, 1234, 'USD')] });
+      for (const w of [atLead, atPartner]) await w.until((m) => m.balance === start + 12);
+      await app.ok(partner.token, REDEEM, { i: { learnerId: annAtPartner, points: 5, currency: 'USD', idempotencyKey: 'live-order' } });
+      for (const w of [atLead, atPartner]) await w.until((m) => m.balance === start + 7);
+      // A redemption that fails, and a repeated one, change nothing and send nothing.
+      expect(codes(await app.gql(partner.token, REDEEM, { i: { learnerId: annAtPartner, points: 1_000_000, currency: 'USD', idempotencyKey: 'live-big' } }))).toEqual(['BAD_USER_INPUT']);
+      await app.ok(partner.token, REDEEM, { i: { learnerId: annAtPartner, points: 5, currency: 'USD', idempotencyKey: 'live-order' } });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(atPartner.values.map((m) => m.balance)).toEqual([start, start + 12, start + 7]);
+      expect(atPartner.values.every((m) => m.learnerId === annAtPartner)).toBe(true);
+      expect(atLead.values.every((m) => m.learnerId === ann)).toBe(true);
+    } finally {
+      await Promise.all(clients.map((c) => c.dispose()));
+    }
   });
 
   it('keeps the ledger append-only for the application', async () => {
