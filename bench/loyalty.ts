@@ -12,7 +12,9 @@
  * 2. Redemptions: BENCH_LOYALTY_CLIENTS (32) concurrent clients redeeming
  *    1 point each (own idempotency keys) at both member brands for
  *    BENCH_LOYALTY_SECONDS (15) s, spread over BENCH_LOYALTY_MEMBERS (500)
- *    memberships. Target: 500 redemptions/s, p99 ≤ 50 ms.
+ *    memberships. Target: 500 redemptions/s, p99 ≤ 50 ms. Two rounds, each
+ *    followed by its floor: the same clients reading the same memberships'
+ *    balances (the smallest request that reads a membership).
  *
  * The clients run in this process: their own work shares the two cores
  * with the server's. Prints one JSON object.
@@ -25,6 +27,7 @@ import { graphql, machine, positiveInt, withClient } from './support';
 
 const RECORD = `mutation($e: [EventInput!]!) { recordEvents(events: $e) { accepted } }`;
 const REDEEM = `mutation($i: RedeemLoyaltyPointsInput!) { redeemLoyaltyPoints(input: $i) { points } }`;
+const BALANCE = `query($l: ID!) { learner(id: $l) { loyalty { balance } } }`;
 
 interface Brand {
   id: string;
@@ -102,26 +105,34 @@ async function ingest(bench: BenchServer, a: Brand, course: string, prefix: stri
   return (calls * batch) / ((performance.now() - started) / 1000);
 }
 
-async function redeem(bench: BenchServer, brands: Brand[], prefix: string, members: number, clients: number, seconds: number) {
+/** Learner ids of each brand's memberships, in the order they were seeded. */
+async function linkedLearners(bench: BenchServer, brands: Brand[], prefix: string): Promise<string[][]> {
+  return Promise.all(
+    brands.map(async (b) => {
+      const rows = await withClient(bench.databaseUrl, (c) => c.query(`select id from learners where tenant_id = $1 and external_id like $2 order by external_id`, [b.id, `${prefix}-%`]));
+      return rows.rows.map((r: { id: string }) => r.id);
+    }),
+  );
+}
+
+/**
+ * `clients` concurrent clients sending `request(i)` (alternating brands, i
+ * counting up) for `seconds` s: requests/s and latency percentiles.
+ */
+async function load(bench: BenchServer, brands: Brand[], clients: number, seconds: number, request: (i: number, client: number) => { query: string; variables: Record<string, unknown> }) {
   const latencies: number[] = [];
   let failed = 0;
   let n = 0;
   const deadline = performance.now() + seconds * 1000;
-  const ids = await Promise.all(
-    brands.map(async (b) => {
-      const rows = await withClient(bench.databaseUrl, (c) => c.query(`select id, external_id from learners where tenant_id = $1 and external_id like $2`, [b.id, `${prefix}-%`]));
-      return rows.rows.map((r: { id: string }) => r.id);
-    }),
-  );
   const started = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async (_, client) => {
       while (performance.now() < deadline) {
         const i = n++;
-        const side = i % brands.length;
+        const { query, variables } = request(i, client);
         const t = performance.now();
         try {
-          await graphql(bench.url, brands[side].token, REDEEM, { i: { learnerId: ids[side][i % members], points: 1, currency: 'USD', idempotencyKey: `r-${client}-${i}` } });
+          await graphql(bench.url, brands[i % brands.length].token, query, variables);
           latencies.push(performance.now() - t);
         } catch {
           failed++;
@@ -132,7 +143,7 @@ async function redeem(bench: BenchServer, brands: Brand[], prefix: string, membe
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((x, y) => x - y);
   const pct = (p: number) => +latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))].toFixed(1);
-  return { redemptions: latencies.length, failed, perSecond: Math.round(latencies.length / elapsed), p50Ms: pct(0.5), p99Ms: pct(0.99), clients, seconds };
+  return { requests: latencies.length, failed, perSecond: Math.round(latencies.length / elapsed), p50Ms: pct(0.5), p99Ms: pct(0.99) };
 }
 
 async function main(): Promise<void> {
@@ -164,15 +175,28 @@ async function main(): Promise<void> {
       log(`round ${round + 1}: ${Math.round(linked)} events/s earning, ${Math.round(unlinked)} without (${(linked / unlinked).toFixed(3)})`);
     }
     const ratios = earning.map((e) => +(e.linked / e.unlinked).toFixed(3));
-    log(`redeeming with ${clients} clients for ${seconds} s`);
-    const redemptions = await redeem(bench, [a, b], 'in', members, clients, seconds);
-    log(`${redemptions.perSecond} redemptions/s, p50 ${redemptions.p50Ms} ms, p99 ${redemptions.p99Ms} ms, ${redemptions.failed} failed`);
+    // Redemptions, alternating with the floor: the same clients reading the same memberships' balances (one small read transaction).
+    const ids = await linkedLearners(bench, [a, b], 'in');
+    const redemptions: Awaited<ReturnType<typeof load>>[] = [];
+    const floor: Awaited<ReturnType<typeof load>>[] = [];
+    for (let round = 0; round < 2; round++) {
+      log(`round ${round + 1}: redeeming with ${clients} clients for ${seconds} s, then reading balances`);
+      redemptions.push(
+        await load(bench, [a, b], clients, seconds, (i, client) => ({
+          query: REDEEM,
+          variables: { i: { learnerId: ids[i % 2][i % members], points: 1, currency: 'USD', idempotencyKey: `r-${round}-${client}-${i}` } },
+        })),
+      );
+      floor.push(await load(bench, [a, b], clients, seconds, (i) => ({ query: BALANCE, variables: { l: ids[i % 2][i % members] } })));
+      const [r, f] = [redemptions[round], floor[round]];
+      log(`${r.perSecond} redemptions/s (p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.failed} failed); balance reads ${f.perSecond}/s (p99 ${f.p99Ms} ms)`);
+    }
     console.log(
       JSON.stringify({
         machine: machine(),
         date: new Date().toISOString(),
         earning: { batch, streams, calls, rounds: earning, ratios, target: 0.85 },
-        redemptions: { ...redemptions, target: { perSecond: 500, p99Ms: 50 } },
+        redemptions: { clients, seconds, rounds: redemptions, balanceReads: floor, target: { perSecond: 500, p99Ms: 50 } },
       }),
     );
   } finally {

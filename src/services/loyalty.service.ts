@@ -61,6 +61,16 @@ interface Earning {
   reason: string;
 }
 
+/** A lot (EARN, or an ADJUST that adds) with points left. */
+interface LotLeft {
+  id: string;
+  member_id: string;
+  alliance_id: string;
+  remaining: number;
+  expires_at: Date;
+  expired: boolean;
+}
+
 interface LinkRow {
   learner_id: string;
   alliance_id: string;
@@ -384,7 +394,7 @@ export class LoyaltyService {
   /** Points added or taken by an OWNER or ADMIN, with a reason, in the alliance's audit log (the membership, never the learner). */
   async adjust(ctx: RequestContext, input: AdjustLoyaltyPointsInput): Promise<LoyaltyMember> {
     if (input.points === 0) throw badInput('points must not be 0.');
-    const { manager, alliance, link, program } = await this.lockedMembership(ctx, input.learnerId, input.allianceId ?? null);
+    const { manager, alliance, link, program, lots } = await this.lockedMembership(ctx, input.learnerId, input.allianceId ?? null);
     const [earlier] = await manager.query(`select points from loyalty_ledger where alliance_id = $1 and brand_id = $2 and kind = 'ADJUST' and source = $3`, [
       alliance,
       ctx.brandId,
@@ -399,7 +409,6 @@ export class LoyaltyService {
       const lot = await this.recordLot(ctx, manager, link, { kind: 'ADJUST', points: input.points, source: input.idempotencyKey, at: new Date(), months: program.rules.expiryMonths, reason });
       await this.payDebts(manager, [link.member_id], [{ id: lot!, member_id: link.member_id }]);
     } else {
-      const lots = await this.openLots(manager, link.member_id);
       const available = lots.reduce((sum, l) => sum + l.remaining, 0);
       if (available < -input.points) throw badInput(`The balance is ${available} points; ${-input.points} cannot be taken.`, { balance: available });
       const entryId = crypto.randomUUID();
@@ -419,14 +428,15 @@ export class LoyaltyService {
   /**
    * The learner's membership in the alliance's ACTIVE programme, locked (one
    * writer of its lots at a time, at every brand), with its lots past
-   * expiry written off.
+   * expiry written off and the others, in the order they are spent.
    */
   private async lockedMembership(ctx: RequestContext, learnerId: string, allianceId: string | null) {
     const { manager, program, alliance, link } = await this.membership(ctx, learnerId, allianceId);
     if (!link) throw notFound('Loyalty membership');
     await this.lockMembers(ctx, manager, [link.member_id]);
-    await this.expireDue(ctx, manager, [link]);
-    return { manager, alliance, link, program };
+    const lots = await this.lotsLeft(manager, [link.member_id], 'all');
+    await this.writeOff(ctx, manager, lots.filter((l) => l.expired));
+    return { manager, alliance, link, program, lots: lots.filter((l) => !l.expired) };
   }
 
   /**
@@ -452,44 +462,63 @@ export class LoyaltyService {
     return { manager, program, alliance, link };
   }
 
+  /**
+   * Spends the points in one entry and its allocations when the balance
+   * allows; a key used before (the insert finds it) answers with its
+   * redemption, or CONFLICT when it was for another one.
+   */
   async redeem(ctx: RequestContext, input: RedeemLoyaltyPointsInput): Promise<LoyaltyRedemption> {
-    const { manager, alliance, link, program } = await this.lockedMembership(ctx, input.learnerId, input.allianceId ?? null);
+    const { manager, alliance, link, program, lots } = await this.lockedMembership(ctx, input.learnerId, input.allianceId ?? null);
     const value = program.rules.redemptionValues.find((v) => v.currency === input.currency);
     if (!value) throw badInput(`Points of this programme are redeemed in ${program.rules.redemptionValues.map((v) => v.currency).join(', ')}, not ${input.currency}.`);
+    const available = lots.reduce((sum, l) => sum + l.remaining, 0);
+    const valueMinor = input.points * value.minorPerPoint;
+    const redemption = (entryId: string, points: number, amountMinor: number, currency: string): LoyaltyRedemption => ({
+      entryId,
+      points,
+      value: { amountMinor, currency },
+      learnerId: input.learnerId,
+      allianceId: alliance,
+    });
+    if (available >= input.points) {
+      const [entry] = await manager.query(
+        `insert into loyalty_ledger (alliance_id, member_id, id, kind, points, brand_id, source, occurred_at, value_minor, currency, actor)
+         values ($1, $2, $3, 'REDEEM', $4, $5, $6, now(), $7, $8, $9)
+         on conflict (alliance_id, brand_id, kind, source) do nothing returning id`,
+        [alliance, link.member_id, crypto.randomUUID(), -input.points, ctx.brandId, input.idempotencyKey, valueMinor, input.currency, ctx.caller.subject],
+      );
+      if (entry) {
+        await this.allocate(manager, link.member_id, entry.id, fifo(lots, input.points));
+        return redemption(entry.id, input.points, valueMinor, input.currency);
+      }
+    }
     const [earlier] = await manager.query(
       `select id, member_id, points, value_minor, currency from loyalty_ledger where alliance_id = $1 and brand_id = $2 and kind = 'REDEEM' and source = $3`,
       [alliance, ctx.brandId, input.idempotencyKey],
     );
-    if (earlier) {
-      if (earlier.member_id !== link.member_id || -earlier.points !== input.points || earlier.currency !== input.currency) {
-        throw conflict('This idempotency key was used for a different redemption.');
-      }
-      return { entryId: earlier.id, points: -earlier.points, value: { amountMinor: Number(earlier.value_minor), currency: earlier.currency }, learnerId: input.learnerId, allianceId: alliance };
+    if (!earlier) throw badInput(`The balance is ${available} points; ${input.points} cannot be redeemed.`, { balance: available });
+    if (earlier.member_id !== link.member_id || -earlier.points !== input.points || earlier.currency !== input.currency) {
+      throw conflict('This idempotency key was used for a different redemption.');
     }
-    const lots = await this.openLots(manager, link.member_id);
-    const available = lots.reduce((sum, l) => sum + l.remaining, 0);
-    if (available < input.points) throw badInput(`The balance is ${available} points; ${input.points} cannot be redeemed.`, { balance: available });
-    const entryId = crypto.randomUUID();
-    const valueMinor = input.points * value.minorPerPoint;
-    await manager.query(
-      `insert into loyalty_ledger (alliance_id, member_id, id, kind, points, brand_id, source, occurred_at, value_minor, currency, actor)
-       values ($1, $2, $3, 'REDEEM', $4, $5, $6, now(), $7, $8, $9)`,
-      [alliance, link.member_id, entryId, -input.points, ctx.brandId, input.idempotencyKey, valueMinor, input.currency, ctx.caller.subject],
-    );
-    await this.allocate(manager, link.member_id, entryId, fifo(lots, input.points));
-    return { entryId, points: input.points, value: { amountMinor: valueMinor, currency: input.currency }, learnerId: input.learnerId, allianceId: alliance };
+    return redemption(earlier.id, -earlier.points, Number(earlier.value_minor), earlier.currency);
   }
 
-  /** The membership's lots with points left, oldest expiry first (the order they are spent in). */
-  private async openLots(manager: EntityManager, memberId: string): Promise<{ id: string; remaining: number }[]> {
+  /** The membership's lots with points left that have not expired, oldest expiry first (the order they are spent in). */
+  private async openLots(manager: EntityManager, memberId: string): Promise<LotLeft[]> {
+    return this.lotsLeft(manager, [memberId], 'open');
+  }
+
+  /** The memberships' lots with points left, oldest expiry first: those not expired yet, those past their expiry, or all of them. */
+  private async lotsLeft(manager: EntityManager, memberIds: readonly string[], which: 'open' | 'due' | 'all'): Promise<LotLeft[]> {
+    const when = { open: 'and e.expires_at > now()', due: 'and e.expires_at <= now()', all: '' }[which];
     return manager.query(
-      `select e.id, (e.points - coalesce(sum(a.points), 0))::int as remaining
+      `select e.id, e.member_id, e.alliance_id, e.expires_at, e.expires_at <= now() as expired, (e.points - coalesce(sum(a.points), 0))::int as remaining
        from loyalty_ledger e left join loyalty_allocations a on a.lot_id = e.id
-       where e.member_id = $1 and e.points > 0 and e.expires_at > now()
-       group by e.id, e.points, e.expires_at, e.occurred_at
+       where e.member_id = any($1::uuid[]) and e.points > 0 ${when}
+       group by e.id, e.member_id, e.alliance_id, e.points, e.expires_at, e.occurred_at
        having e.points - coalesce(sum(a.points), 0) > 0
        order by e.expires_at, e.occurred_at, e.id`,
-      [memberId],
+      [[...new Set(memberIds)]],
     );
   }
 
@@ -696,16 +725,13 @@ export class LoyaltyService {
     }
   }
 
-  /** Writes off what is left of the memberships' lots past their expiry, one EXPIRE entry per lot, dated at the expiry. */
+  /** Writes off what is left of the memberships' lots past their expiry. */
   private async expireDue(ctx: RequestContext, manager: EntityManager, links: readonly LinkRow[]): Promise<void> {
-    const due: { id: string; member_id: string; alliance_id: string; remaining: number; expires_at: Date }[] = await manager.query(
-      `select e.id, e.member_id, e.alliance_id, e.expires_at, (e.points - coalesce(sum(a.points), 0))::int as remaining
-       from loyalty_ledger e left join loyalty_allocations a on a.lot_id = e.id
-       where e.member_id = any($1::uuid[]) and e.points > 0 and e.expires_at <= now()
-       group by e.id, e.member_id, e.alliance_id, e.points, e.expires_at
-       having e.points - coalesce(sum(a.points), 0) > 0`,
-      [[...new Set(links.map((l) => l.member_id))]],
-    );
+    await this.writeOff(ctx, manager, await this.lotsLeft(manager, links.map((l) => l.member_id), 'due'));
+  }
+
+  /** One EXPIRE entry per lot past its expiry, dated at the expiry, for what is left of it. */
+  private async writeOff(ctx: RequestContext, manager: EntityManager, due: readonly LotLeft[]): Promise<void> {
     for (const lot of due) {
       const entryId = crypto.randomUUID();
       await manager.query(
