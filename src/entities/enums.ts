@@ -192,3 +192,12 @@ export enum LoyaltyEntryKind {
   REVERSE = 'REVERSE',
   ADJUST = 'ADJUST',
 }
+
+/** The stages of the promotion funnel, in order (src/services/impact.service.ts). */
+export enum FunnelStageName {
+  REACH = 'REACH',
+  ACQUIRED = 'ACQUIRED',
+  ACTIVATED = 'ACTIVATED',
+  CONVERTED = 'CONVERTED',
+  RETAINED = 'RETAINED',
+}

@@ -58,6 +58,9 @@ export const FIELD_WEIGHTS: Readonly<Record<string, number>> = {
   'Mutation.finalizeSettlement': 500,
   'Mutation.recordEvents': 100,
   'Subscription.metrics': 100,
+  // Two periods of the funnel; the satisfaction readings of every member per bucket.
+  'Query.funnel': 200,
+  'Query.allianceImpact': 100,
 };
 
 /**
@@ -105,7 +108,15 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Learner.loyalty': 20,
   'Journey.steps': 50,
   'JourneyGroupFigures.revenue': 5,
+  'FunnelPeriod.stages': 5,
+  // Counted at Query.allianceImpact, from its arguments (see seriesPoints).
+  'AllianceImpact.points': 1,
+  'ImpactPoint.members': 10,
+  'SatisfactionFit.coefficients': 11,
 };
+
+/** Root fields whose points are counted from their from, to and bucket arguments, with the bucket each defaults to. */
+const SERIES_FIELDS: Readonly<Record<string, string>> = { 'Query.metricsSeries': 'DAY', 'Query.allianceImpact': 'WEEK' };
 
 const BUCKET_MS: Record<string, number> = { HOUR: 3_600_000, DAY: 86_400_000, WEEK: 7 * 86_400_000 };
 
@@ -201,7 +212,7 @@ export function measureDocument(
     const type = field ? getNamedType(field.type) : undefined;
     if (!field || !node.selectionSet || !type || !isCompositeType(type)) return { depth: 1, cost: weight, ...own };
     const child = measureSet(node.selectionSet, type);
-    const items = key === 'Query.metricsSeries' ? seriesPoints(node, sizing) : itemCount(node, field, key, sizing);
+    const items = key in SERIES_FIELDS ? seriesPoints(node, sizing, SERIES_FIELDS[key]) : itemCount(node, field, key, sizing);
     return {
       depth: child.depth + 1,
       cost: weight + items * child.cost,
@@ -261,14 +272,14 @@ function itemCount(node: FieldNode, field: GraphQLField<unknown, unknown>, key: 
 }
 
 /**
- * Points a `metricsSeries` call returns, from its `from`, `to` and `bucket`
- * (every bucket from the one holding `from` up to `to`); its selection is
- * costed once per point.
+ * Points a `metricsSeries` or `allianceImpact` call returns, from its
+ * `from`, `to` and `bucket` (every bucket from the one holding `from` up to
+ * `to`); its selection is costed once per point.
  */
-function seriesPoints(node: FieldNode, sizing: Sizing): number {
+function seriesPoints(node: FieldNode, sizing: Sizing, defaultBucket: string): number {
   const from = argument(node, 'from', sizing);
   const to = argument(node, 'to', sizing);
-  const bucket = argument(node, 'bucket', sizing) ?? 'DAY';
+  const bucket = argument(node, 'bucket', sizing) ?? defaultBucket;
   if (typeof from !== 'string' || typeof to !== 'string') return sizing.variables ? sizing.maxSeriesPoints : 1;
   const span = Date.parse(to) - Date.parse(from);
   const size = typeof bucket === 'string' ? BUCKET_MS[bucket] : undefined;

@@ -23,6 +23,7 @@ import { LearnerResolver } from './learner.resolver';
 import { LiveResolver } from './live.resolver';
 import { CreativeCtrResolver, MarketingResolver } from './marketing.resolver';
 import { DemandResolver } from './demand.resolver';
+import { ImpactResolver } from './impact.resolver';
 import { LearnerLoyaltyResolver, LoyaltyMemberResolver, LoyaltyRedemptionResolver, LoyaltyResolver } from './loyalty.resolver';
 import { CampaignJourneyResolver, CampaignJourneysResolver, EmailResolver, LearnerContactResolver } from './email.resolver';
 import { MeResolver } from './me.resolver';
@@ -70,6 +71,7 @@ const RESOLVERS = [
   CampaignJourneyResolver,
   CampaignJourneysResolver,
   LoyaltyResolver,
+  ImpactResolver,
   LoyaltyMemberResolver,
   LoyaltyRedemptionResolver,
   LearnerLoyaltyResolver,

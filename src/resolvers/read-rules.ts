@@ -112,6 +112,16 @@ export const READ_RULES: Readonly<Record<string, ReadRule>> = {
   LoyaltyEnrollment: Role.EDITOR,
   LoyaltyRedemption: Role.EDITOR,
   JourneyGroupFigures: Role.ANALYST,
+  Funnel: Role.ANALYST,
+  FunnelPeriod: Role.ANALYST,
+  FunnelStage: Role.ANALYST,
+  TargetMarket: Role.ANALYST,
+  AllianceImpact: Role.ANALYST,
+  ImpactPoint: Role.ANALYST,
+  SatisfactionReading: Role.ANALYST,
+  MemberSatisfaction: Role.ANALYST,
+  SatisfactionFit: Role.ANALYST,
+  FitCoefficient: Role.ANALYST,
 };
 
 /**

@@ -29,6 +29,7 @@ import { RecommendationService } from './recommendation.service';
 import { SegmentService } from './segment.service';
 import { RateLimiter } from '../limits/rate';
 import { LoyaltyService } from './loyalty.service';
+import { ImpactService } from './impact.service';
 import { SettlementService } from './settlement.service';
 
 /** What the domain services need from outside the domain. */
@@ -102,6 +103,7 @@ export function buildServices(deps: ServiceDependencies) {
     ingest: new IngestService(events, deps.runAs),
     jobs: new JobService(),
     metrics: new MetricsService(alliances, lifecycle),
+    impact: new ImpactService(alliances),
     audit,
     alliances,
     agreements,

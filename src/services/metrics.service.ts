@@ -84,6 +84,21 @@ export function bucketStart(t: Date, bucket: MetricsBucket): Date {
 
 const STEP: Record<MetricsBucket, number> = { HOUR, DAY, WEEK: 7 * DAY };
 
+/**
+ * The start (ms) of every bucket from the one holding `from` up to `to`
+ * (exclusive); BAD_USER_INPUT for an empty range or more than
+ * MAX_SERIES_POINTS buckets.
+ */
+export function bucketStarts(from: Date, to: Date, bucket: MetricsBucket): number[] {
+  if (!(from < to)) throw badInput('from must be earlier than to.');
+  const first = bucketStart(from, bucket).getTime();
+  const count = Math.ceil((to.getTime() - first) / STEP[bucket]);
+  if (count > MAX_SERIES_POINTS) {
+    throw badInput(`That is ${count} ${bucket} buckets; at most ${MAX_SERIES_POINTS}. Choose a larger bucket or a shorter range.`);
+  }
+  return Array.from({ length: count }, (_, i) => first + i * STEP[bucket]);
+}
+
 /** The window [at − length, at) ending now. */
 export function windowOf(window: MetricsWindow): { at: Date; windowStart: Date } {
   const at = new Date();
@@ -127,17 +142,12 @@ export class MetricsService {
 
   /** Every bucket from the one holding `from` up to `to` (exclusive), empty ones included. */
   async series(ctx: RequestContext, from: Date, to: Date, bucket: MetricsBucket, allianceId?: string | null): Promise<MetricsSeries> {
-    if (!(from < to)) throw badInput('from must be earlier than to.');
-    const first = bucketStart(from, bucket);
-    const count = Math.ceil((to.getTime() - first.getTime()) / STEP[bucket]);
-    if (count > MAX_SERIES_POINTS) {
-      throw badInput(`That is ${count} ${bucket} buckets; at most ${MAX_SERIES_POINTS}. Choose a larger bucket or a shorter range.`);
-    }
+    const starts = bucketStarts(from, to, bucket);
     await this.checkScope(ctx, allianceId);
     const rows = await this.figures(ctx, allianceId, from, to, bucket.toLowerCase());
     const byStart = new Map(rows.map((r) => [new Date(r.bucket_start).getTime(), r.figures]));
     const points: MetricsPoint[] = [];
-    for (let t = first.getTime(); t < to.getTime(); t += STEP[bucket]) {
+    for (const t of starts) {
       const f = byStart.get(t) ?? NONE;
       points.push({
         bucketStart: new Date(t),

@@ -147,6 +147,11 @@ describe('roles on every path', () => {
     journey: { query: '{ journey(id: "00000000-0000-4000-8000-000000000000") { id } }', role: Role.ANALYST },
     journeyReport: { query: '{ journeyReport(journeyId: "00000000-0000-4000-8000-000000000000") { method } }', role: Role.ANALYST },
     loyaltyProgram: { query: '{ loyaltyProgram(allianceId: "00000000-0000-4000-8000-000000000000") { id } }', role: Role.ANALYST },
+    funnel: { query: '{ funnel(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { marketSize } }', role: Role.ANALYST },
+    allianceImpact: {
+      query: '{ allianceImpact(allianceId: "00000000-0000-4000-8000-000000000000", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { bucket } }',
+      role: Role.ANALYST,
+    },
   };
 
   it('every root query field is in the table above', async () => {
