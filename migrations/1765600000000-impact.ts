@@ -4,7 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Alliance impact (src/services/impact.service.ts): the size of the market
  * a brand or one of its campaigns targets (what awareness is measured
  * against; unset until the brand says it), and the functions that count
- * the promotion funnel and the members' satisfaction per bucket. Both span
+ * the promotion funnel, the members' satisfaction and a campaign's figures
+ * per bucket. They span
  * members' events for an alliance, so they are SECURITY DEFINER, check the
  * caller's right to the scope themselves and return aggregates only; their
  * bodies live in sql/functions/.
@@ -28,9 +29,16 @@ export class Impact1765600000000 implements MigrationInterface {
       language plpgsql stable security definer set search_path = pg_catalog, public as $$ begin return; end $$`);
     await q.query(`revoke all on function allied_alliance_satisfaction(uuid, timestamptz, timestamptz, text) from public`);
     await q.query(`grant execute on function allied_alliance_satisfaction(uuid, timestamptz, timestamptz, text) to allied_app`);
+    await q.query(`
+      create function allied_campaign_history(p_campaign uuid, p_bucket text)
+      returns table (bucket_start timestamptz, impressions bigint, clicks bigint, conversions bigint, revenue jsonb, spend jsonb)
+      language plpgsql stable security definer set search_path = pg_catalog, public as $$ begin return; end $$`);
+    await q.query(`revoke all on function allied_campaign_history(uuid, text) from public`);
+    await q.query(`grant execute on function allied_campaign_history(uuid, text) to allied_app`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`drop function allied_campaign_history(uuid, text)`);
     await q.query(`drop function allied_alliance_satisfaction(uuid, timestamptz, timestamptz, text)`);
     await q.query(`drop function allied_funnel(uuid, uuid, timestamptz, timestamptz)`);
     await q.query(`alter table campaigns drop column target_market_size`);

@@ -201,3 +201,9 @@ export enum FunnelStageName {
   CONVERTED = 'CONVERTED',
   RETAINED = 'RETAINED',
 }
+
+/** What a budget suggestion maximises. */
+export enum BudgetObjective {
+  CONVERSIONS = 'CONVERSIONS',
+  REVENUE = 'REVENUE',
+}

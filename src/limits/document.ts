@@ -61,6 +61,7 @@ export const FIELD_WEIGHTS: Readonly<Record<string, number>> = {
   // Two periods of the funnel; the satisfaction readings of every member per bucket.
   'Query.funnel': 200,
   'Query.allianceImpact': 100,
+  'Query.suggestBudget': 200,
 };
 
 /**
@@ -113,6 +114,8 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'AllianceImpact.points': 1,
   'ImpactPoint.members': 10,
   'SatisfactionFit.coefficients': 11,
+  // At most 50 campaigns a call.
+  'BudgetSuggestion.shares': 50,
 };
 
 /** Root fields whose points are counted from their from, to and bucket arguments, with the bucket each defaults to. */

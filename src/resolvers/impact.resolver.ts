@@ -1,6 +1,8 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { forbidden } from '../errors';
-import { AllianceImpact, Funnel, TargetMarket } from '../schema/impact.types';
+import { BudgetObjective } from '../entities/enums';
+import { MoneyInput } from '../schema/common.types';
+import { AllianceImpact, BudgetSuggestion, Funnel, TargetMarket } from '../schema/impact.types';
 import { MetricsBucket } from '../schema/metrics.types';
 import { DateTimeScalar, SafeIntScalar } from '../schema/scalars';
 import type { Services } from '../services';
@@ -70,5 +72,20 @@ export class ImpactResolver {
   ) {
     if (campaignId == null && !ctx.caller.hasAny([Role.ADMIN])) throw forbidden("Your brand's target market is set by an OWNER or ADMIN.");
     return this.services.impact.setTargetMarketSize(ctx, size ?? null, campaignId ?? null);
+  }
+
+  @Authorized(Role.ANALYST)
+  @Query(() => BudgetSuggestion, {
+    description:
+      "Splits a total budget across your brand's campaigns to maximise the expected conversions or revenue, from each campaign's own spend history (diminishing returns), with the expected outcome per campaign, its interval and the assumptions.",
+  })
+  suggestBudget(
+    @Ctx() ctx: RequestContext,
+    @Arg('campaignIds', () => [ID]) campaignIds: string[],
+    @Arg('total', () => MoneyInput) total: MoneyInput,
+    @Arg('objective', () => BudgetObjective, { defaultValue: BudgetObjective.CONVERSIONS }) objective: BudgetObjective,
+    @Arg('weeks', () => Int, { defaultValue: 4, description: 'The weeks the total is spent over, evenly (1..52).' }) weeks: number,
+  ) {
+    return this.services.budget.suggest(ctx, campaignIds, total, objective, weeks);
   }
 }

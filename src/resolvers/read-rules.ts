@@ -122,6 +122,8 @@ export const READ_RULES: Readonly<Record<string, ReadRule>> = {
   MemberSatisfaction: Role.ANALYST,
   SatisfactionFit: Role.ANALYST,
   FitCoefficient: Role.ANALYST,
+  BudgetSuggestion: Role.ANALYST,
+  BudgetShare: Role.ANALYST,
 };
 
 /**

@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { FunnelStageName, MetricsBucket } from '../entities/enums';
+import { BudgetObjective, FunnelStageName, MetricsBucket } from '../entities/enums';
+import { Money } from './common.types';
 import { DateTimeScalar, SafeIntScalar } from './scalars';
 
 registerEnumType(FunnelStageName, {
@@ -114,4 +115,35 @@ export class AllianceImpact {
   @Field(() => [ID], { description: 'The ACTIVE members, in the order of ImpactPoint.members and of the coefficients.' }) memberIds!: string[];
   @Field(() => [ImpactPoint]) points!: ImpactPoint[];
   @Field(() => SatisfactionFit) fit!: SatisfactionFit;
+}
+
+registerEnumType(BudgetObjective, { name: 'BudgetObjective', description: 'What a budget suggestion maximises.' });
+
+@ObjectType()
+export class BudgetShare {
+  @Field(() => ID) campaignId!: string;
+  @Field(() => Money, { description: 'What to spend on the campaign over the weeks, in whole minor units (the shares add up to the total).' }) amount!: Money;
+  @Field(() => Float) share!: number;
+  @Field(() => Float, { description: 'The expected outcome over the weeks: conversions, or revenue in minor units of the total’s currency.' }) expected!: number;
+  @Field(() => Float, { description: 'The 95% interval of the expected outcome.' }) expectedLow!: number;
+  @Field(() => Float) expectedHigh!: number;
+  @Field(() => Money, { nullable: true, description: 'Measured: spend ÷ clicks, in the total’s currency; null without clicks.' }) costPerClick!: Money | null;
+  @Field(() => Float, { nullable: true, description: 'Measured: clicks ÷ impressions.' }) ctr!: number | null;
+  @Field(() => Float, { nullable: true, description: 'The active CTR model’s expected click rate for the campaign’s audience; null without a model.' }) predictedCtr!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Measured: conversions ÷ clicks.' }) conversionRate!: number | null;
+  @Field(() => Float, { nullable: true, description: 'a of the fitted weekly response a·s^k (s in minor units); null in a proportional split.' }) responseScale!: number | null;
+  @Field(() => Float, { nullable: true, description: 'k of the fitted weekly response.' }) responseExponent!: number | null;
+  @Field(() => Int, { description: 'Weeks with spend in the total’s currency.' }) weeksOfHistory!: number;
+}
+
+@ObjectType({ description: 'A split of a total budget across campaigns that maximises the expected objective.' })
+export class BudgetSuggestion {
+  @Field(() => BudgetObjective) objective!: BudgetObjective;
+  @Field(() => Money) total!: Money;
+  @Field(() => Int) weeks!: number;
+  @Field({ description: 'RESPONSE_CURVES (diminishing returns fitted per campaign) or PROPORTIONAL_TO_RETURN (the fallback).' }) method!: string;
+  @Field(() => Float, { description: 'The expected outcome of the whole split.' }) expected!: number;
+  @Field(() => [BudgetShare]) shares!: BudgetShare[];
+  @Field(() => [String]) assumptions!: string[];
+  @Field(() => [String], { description: 'What the suggestion could not take into account, and the fallback when one was used.' }) warnings!: string[];
 }

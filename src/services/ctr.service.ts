@@ -132,6 +132,15 @@ export class CtrService {
     return { predictions: learnerIds.map((id) => ({ learnerId: id, probability: rate })), source: 'PRIOR', version: null };
   }
 
+  /** The campaign's expected click rate by the active CTR model: the mean of its creatives' (audienceCtr); null without a model or creatives. */
+  async campaignPredictedCtr(ctx: RequestContext, campaignId: string): Promise<number | null> {
+    if (!(await this.models.activeVersion(ctx, ModelKind.CTR))) return null;
+    const creatives = await this.campaigns.creatives(ctx).load(campaignId);
+    if (creatives.length === 0) return null;
+    const rates = await Promise.all(creatives.map((c) => this.audienceCtr(ctx, c)));
+    return rates.reduce((a, b) => a + b, 0) / rates.length;
+  }
+
   /**
    * The creative's expected click rate for its campaign's audience now: the
    * mean prediction over the brand's most recently seen learners in the

@@ -30,6 +30,7 @@ import { SegmentService } from './segment.service';
 import { RateLimiter } from '../limits/rate';
 import { LoyaltyService } from './loyalty.service';
 import { ImpactService } from './impact.service';
+import { BudgetService } from './budget.service';
 import { SettlementService } from './settlement.service';
 
 /** What the domain services need from outside the domain. */
@@ -87,6 +88,7 @@ export function buildServices(deps: ServiceDependencies) {
     contacts.afterStore,
     loyalty.afterStore,
   ]);
+  const ctr = new CtrService(deps.models, campaigns, { explorationShare: deps.ctrExplorationShare }, experiments);
   const recommendations = new RecommendationService(deps.models, experiments);
   const templates = new TemplateService(brands, contacts, recommendations);
   const emailSettings = new EmailSettingsService();
@@ -121,7 +123,8 @@ export function buildServices(deps: ServiceDependencies) {
     segments,
     demands,
     lifecycle,
-    ctr: new CtrService(deps.models, campaigns, { explorationShare: deps.ctrExplorationShare }, experiments),
+    ctr,
+    budget: new BudgetService(ctr),
   };
 }
 

@@ -24,6 +24,10 @@ const FUNNEL = `query($f: DateTime!, $t: DateTime!, $a: ID, $c: ID) { funnel(fro
 const IMPACT = `query($a: ID!, $f: DateTime!, $t: DateTime!, $b: MetricsBucket) { allianceImpact(allianceId: $a, from: $f, to: $t, bucket: $b) {
   memberIds points { bucketStart uplift usable joint { satisfaction ratings } members { brandId satisfaction ratings } }
   fit { model points residualDegreesOfFreedom rSquared reason coefficients { name brandId estimate standardError low high } } } }`;
+const BUDGET = `query($c: [ID!]!, $t: MoneyInput!, $o: BudgetObjective, $w: Int) { suggestBudget(campaignIds: $c, total: $t, objective: $o, weeks: $w) {
+  method weeks expected warnings assumptions total { amountMinor currency }
+  shares { campaignId amount { amountMinor currency } share expected expectedLow expectedHigh costPerClick { amountMinor } ctr conversionRate responseScale responseExponent weeksOfHistory } } }`;
+const SPEND = `mutation($c: ID!, $a: MoneyInput!, $at: DateTime!) { recordCampaignSpend(campaignId: $c, amount: $a, occurredAt: $at) { id } }`;
 const MARKET = `mutation($s: SafeInt, $c: ID) { setTargetMarketSize(size: $s, campaignId: $c) { campaignId size } }`;
 
 const EARLIER = Date.parse('2026-02-10T00:00:00Z');
@@ -295,6 +299,104 @@ describe('alliance impact', () => {
       expect(impact.fit.reason).toMatch(/^3 usable buckets; a fit of 3 coefficients needs at least 8/);
       expect(codes(await app.gql(outsider.token, IMPACT, { a: allianceId, f: new Date(JUNE).toISOString(), t: new Date(JUNE + WEEK).toISOString() }))).toEqual(['NOT_FOUND']);
       expect(codes(await app.gql(lead.token, IMPACT, { a: allianceId, f: '2020-01-01T00:00:00Z', t: '2026-01-01T00:00:00Z', b: 'HOUR' }))).toEqual(['BAD_USER_INPUT']);
+    });
+  });
+
+  describe('budget suggestions', () => {
+    const WEEK = 7 * 86_400_000;
+    const JULY = Date.parse('2026-07-06T00:00:00Z'); // a Monday
+    const planted = [{ a: 0.06, k: 0.55 }, { a: 0.5, k: 0.35 }, { a: 0.02, k: 0.7 }];
+    const campaignIds: string[] = [];
+    let young: string;
+
+    /** A Poisson draw (the means here are tens). */
+    const poisson = (random: Random, mean: number) => {
+      let k = 0;
+      let p = random.next();
+      const limit = Math.exp(-mean);
+      while (p > limit) {
+        k++;
+        p *= random.next();
+      }
+      return k;
+    };
+
+    beforeAll(async () => {
+      const random = new Random(41);
+      const events: Generated[] = [];
+      const create = async (name: string) =>
+        (await app.ok(lead.token, CAMPAIGN, { i: { name, kind: 'AD_PLACEMENT', startsAt: '2026-07-01T00:00:00Z', budget: { amountMinor: 1_000_000, currency: 'USD' } } })).createCampaign.id as string;
+      for (const [c, curve] of planted.entries()) {
+        const id = await create(`Budget ${c}`);
+        campaignIds.push(id);
+        for (let w = 0; w < 8; w++) {
+          const spend = 1000 + random.int(19_000);
+          const at = JULY + w * WEEK + 86_400_000;
+          await app.ok(lead.token, SPEND, { c: id, a: { amountMinor: spend, currency: 'USD' }, at: new Date(at).toISOString() });
+          const n = poisson(random, curve.a * spend ** curve.k);
+          for (let i = 0; i < n; i++) {
+            events.push({ brand: 'lead', type: 'PURCHASE', learner: `budget-${c}-${w}-${i}`, at: at + random.int(5 * 86_400_000), course: leadOwn, campaign: id, amountMinor: 2000 });
+          }
+        }
+      }
+      young = await create('Budget young');
+      await app.ok(lead.token, SPEND, { c: young, a: { amountMinor: 5000, currency: 'USD' }, at: new Date(JULY + 86_400_000).toISOString() });
+      for (let i = 0; i < 10; i++) events.push({ brand: 'lead', type: 'PURCHASE', learner: `budget-young-${i}`, at: JULY + 2 * 86_400_000, course: leadOwn, campaign: young, amountMinor: 2000 });
+      await record(lead, events);
+    }, 60_000);
+
+    const planted4Weeks = (amounts: number[]) => planted.reduce((s, c, i) => s + 4 * c.a * (amounts[i] / 4) ** c.k, 0);
+
+    it('splits a budget along fitted response curves to within 10% of the planted optimum', async () => {
+      const total = 60_000;
+      const suggestion = (await app.ok(app.token(lead.id, [Role.ANALYST]), BUDGET, { c: campaignIds, t: { amountMinor: total, currency: 'USD' } })).suggestBudget;
+      expect(suggestion.method).toBe('RESPONSE_CURVES');
+      expect(suggestion.weeks).toBe(4);
+      expect(suggestion.warnings).toEqual([]);
+      const amounts = suggestion.shares.map((s: any) => s.amount.amountMinor);
+      expect(amounts.reduce((a: number, b: number) => a + b, 0)).toBe(total);
+      expect(suggestion.shares.map((s: any) => s.weeksOfHistory)).toEqual([8, 8, 8]);
+      // The optimum on the planted curves, by trying every split in steps of 250.
+      let best = 0;
+      for (let s0 = 0; s0 <= total; s0 += 250) {
+        for (let s1 = 0; s0 + s1 <= total; s1 += 250) best = Math.max(best, planted4Weeks([s0, s1, total - s0 - s1]));
+      }
+      expect(planted4Weeks(amounts) / best).toBeGreaterThan(0.9);
+      expect(planted4Weeks([total / 3, total / 3, total / 3]) / best).toBeLessThan(planted4Weeks(amounts) / best);
+      for (const s of suggestion.shares) {
+        expect(s.expectedLow).toBeLessThan(s.expected);
+        expect(s.expectedHigh).toBeGreaterThan(s.expected);
+        expect(s.responseExponent).toBeGreaterThan(0);
+        expect(s.responseExponent).toBeLessThan(1);
+      }
+      expect(suggestion.expected).toBeCloseTo(suggestion.shares.reduce((a: number, s: any) => a + s.expected, 0), 9);
+    });
+
+    it('falls back to shares proportional to the return on spend, with a warning, when a history is too short', async () => {
+      const suggestion = (await app.ok(lead.token, BUDGET, { c: [campaignIds[0], young], t: { amountMinor: 10_000, currency: 'USD' }, o: 'REVENUE', w: 2 })).suggestBudget;
+      expect(suggestion.method).toBe('PROPORTIONAL_TO_RETURN');
+      expect(suggestion.warnings).toEqual([expect.stringMatching(/^Budget young: 1 week with spend; a response curve needs at least 4/), expect.stringMatching(/History too short/)]);
+      const [first, second] = suggestion.shares;
+      // Revenue per unit spent, as recorded: the young campaign's 10 purchases of 20.00 on 50.00 of spend.
+      const [{ revenue, spend }] = await app.sql(
+        `select (select sum(amount_minor) from events where campaign_id = $1 and type = 'PURCHASE')::float8 as revenue,
+                (select sum(amount_minor) from campaign_spend where campaign_id = $1)::float8 as spend`,
+        [campaignIds[0]],
+      );
+      const rates = [revenue / spend, 20_000 / 5000];
+      expect(first.amount.amountMinor + second.amount.amountMinor).toBe(10_000);
+      expect(second.amount.amountMinor / 10_000).toBeCloseTo(rates[1] / (rates[0] + rates[1]), 3);
+      expect(second.expected).toBeCloseTo(rates[1] * second.amount.amountMinor, 6);
+      expect(second.responseExponent).toBeNull();
+    });
+
+    it("refuses campaigns that are not the brand's own, and bad totals", async () => {
+      expect(codes(await app.gql(partner.token, BUDGET, { c: campaignIds, t: { amountMinor: 100, currency: 'USD' } }))).toEqual(['NOT_FOUND']);
+      expect(codes(await app.gql(lead.token, BUDGET, { c: [outsiderCampaign], t: { amountMinor: 100, currency: 'USD' } }))).toEqual(['NOT_FOUND']);
+      expect(codes(await app.gql(lead.token, BUDGET, { c: campaignIds, t: { amountMinor: 0, currency: 'USD' } }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await app.gql(lead.token, BUDGET, { c: [], t: { amountMinor: 100, currency: 'USD' } }))).toEqual(['BAD_USER_INPUT']);
+      const euros = (await app.ok(lead.token, BUDGET, { c: campaignIds.slice(0, 1), t: { amountMinor: 100, currency: 'EUR' } })).suggestBudget;
+      expect(euros.warnings[0]).toMatch(/spent in USD, not EUR/);
     });
   });
 });

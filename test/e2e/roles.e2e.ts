@@ -148,6 +148,7 @@ describe('roles on every path', () => {
     journeyReport: { query: '{ journeyReport(journeyId: "00000000-0000-4000-8000-000000000000") { method } }', role: Role.ANALYST },
     loyaltyProgram: { query: '{ loyaltyProgram(allianceId: "00000000-0000-4000-8000-000000000000") { id } }', role: Role.ANALYST },
     funnel: { query: '{ funnel(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { marketSize } }', role: Role.ANALYST },
+    suggestBudget: { query: '{ suggestBudget(campaignIds: [], total: { amountMinor: 100, currency: "USD" }) { method } }', role: Role.ANALYST },
     allianceImpact: {
       query: '{ allianceImpact(allianceId: "00000000-0000-4000-8000-000000000000", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { bucket } }',
       role: Role.ANALYST,
