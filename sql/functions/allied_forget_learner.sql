@@ -6,8 +6,11 @@
 create or replace function allied_forget_learner(p_learner uuid) returns void
 language sql security definer set search_path = pg_catalog, public
 as $$
-  -- The learner's row first, as the jobs that rewrite its figures and demands take it, so the two never deadlock.
-  select 1 from public.learners where tenant_id = public.allied_current_tenant() and id = p_learner for no key update;
+  -- The learner's row first, and FOR UPDATE, the lock the last statement needs to change its key: taken later,
+  -- it would wait for transactions holding a key-share on the row (an event's foreign key) while holding the
+  -- row, and those wait for the row to update the learner's figures (a deadlock). Held from the start, it waits
+  -- for them holding nothing, and the jobs that rewrite the learner's demands and figures wait for it.
+  select 1 from public.learners where tenant_id = public.allied_current_tenant() and id = p_learner for update;
   delete from public.learner_contacts where tenant_id = public.allied_current_tenant() and learner_id = p_learner;
   delete from public.email_outbox o using public.email_messages m
     where o.tenant_id = public.allied_current_tenant() and m.tenant_id = o.tenant_id and m.id = o.message_id and m.learner_id = p_learner;

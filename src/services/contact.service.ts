@@ -96,7 +96,8 @@ export class ContactService {
    */
   async forget(ctx: RequestContext, learnerId: string): Promise<{ learnerId: string; forgottenAt: Date }> {
     const manager = await ctx.manager();
-    if (!isUuid(learnerId) || !(await manager.query(`select 1 from learners where tenant_id = $1 and id = $2 for no key update`, [ctx.brandId, learnerId])).length) {
+    // FOR UPDATE, as allied_forget_learner takes it (why: there): a weaker lock first would have to be upgraded later.
+    if (!isUuid(learnerId) || !(await manager.query(`select 1 from learners where tenant_id = $1 and id = $2 for update`, [ctx.brandId, learnerId])).length) {
       throw notFound('Learner');
     }
     await manager.query(`select allied_forget_learner($1)`, [learnerId]);

@@ -217,24 +217,31 @@ export class DemandService {
       }
     });
     const manager = await ctx.manager();
+    const learnerIds = [...new Set(rows.map((r) => r.learner_id))].sort();
+    // The learners first, in id order, before any demand row holds a key-share on them: forgetLearner takes the
+    // same lock first and then rewrites the learner's key, so taking the lock after a key-share would deadlock.
+    // Holding it, the statements below see a forget committed before it and store nothing read from erased words.
+    await manager.query(`select id from learners where tenant_id = $1 and id = any($2::uuid[]) order by id for no key update`, [ctx.brandId, learnerIds]);
     if (cols.event.length > 0) {
       await manager.query(
         `insert into learner_demands (tenant_id, learner_id, event_id, type, value, text, start_offset, end_offset, confidence, source, voiced_at)
          select $1, u.learner, u.event, u.type, u.value, u.text, u.s, u.e, u.confidence, $11, u.at
          from unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::float8[], $10::timestamptz[])
-           as u(learner, event, type, value, text, s, e, confidence, at)`,
+           as u(learner, event, type, value, text, s, e, confidence, at)
+         join events e on e.tenant_id = $1 and e.id = u.event and e.text <> ''`,
         [ctx.brandId, cols.learner, cols.event, cols.type, cols.value, cols.text, cols.start, cols.end, cols.confidence, cols.at, source],
       );
     }
-    await this.refreshLearners(ctx, [...new Set(rows.map((r) => r.learner_id))]);
+    await this.refreshLearners(ctx, learnerIds);
   }
 
-  /** Learner.demands: each learner's distinct topics, most recently voiced first, at most LEARNER_DEMANDS. */
+  /**
+   * Learner.demands: each learner's distinct topics, most recently voiced first, at most LEARNER_DEMANDS. The caller
+   * holds the learners' locks, so this statement sees every demand committed by a job that held them before.
+   */
   private async refreshLearners(ctx: RequestContext, learnerIds: readonly string[]): Promise<void> {
     if (learnerIds.length === 0) return;
     const manager = await ctx.manager();
-    // Locked first, so the update's own statement sees every demand committed by a job that held them before.
-    await manager.query(`select id from learners where tenant_id = $1 and id = any($2::uuid[]) order by id for no key update`, [ctx.brandId, learnerIds]);
     await manager.query(
       `update learners l set demands = coalesce((
          select array_agg(t.value order by t.last desc, t.value) from (

@@ -8,24 +8,39 @@ import { newestFirst, paginate, type Page, type PageArgs } from './pagination';
 
 /**
  * Learners by external id, created on first sight, in the caller's
- * transaction. Sorted: concurrent calls wait on each other's new rows in
- * one order, never in opposite orders (a deadlock).
+ * transaction. New ones are inserted in external id order, so concurrent
+ * calls wait on each other's new rows in one order, never in opposite orders
+ * (a deadlock). Existing ones are read with a key-share lock, the lock the
+ * caller's events take through their foreign key anyway: a learner cannot be
+ * forgotten between this read and the caller's commit (forgetLearner's
+ * FOR UPDATE waits), so no event lands, words and all, on a learner already
+ * forgotten. One found forgotten (its external id replaced) is no longer
+ * found, and the next round creates a new learner for the id.
  */
 export async function ensureLearners(manager: EntityManager, brandId: string, externalIds: readonly string[]): Promise<Map<string, string>> {
-  const unique = [...new Set(externalIds)].sort();
-  if (unique.length === 0) return new Map();
-  await manager.query(
-    `insert into learners (tenant_id, id, external_id)
-     select $1, gen_random_uuid(), x from unnest($2::text[]) as x order by x
-     on conflict (tenant_id, external_id) do nothing`,
-    [brandId, unique],
-  );
-  const rows: { id: string; external_id: string }[] = await manager.query(
-    `select id, external_id from learners where tenant_id = $1 and external_id = any($2::text[])`,
-    [brandId, unique],
-  );
-  return new Map(rows.map((r) => [r.external_id, r.id]));
+  const wanted = [...new Set(externalIds)].sort();
+  const found = new Map<string, string>();
+  const add = (rows: { id: string; external_id: string }[]) => rows.forEach((r) => found.set(r.external_id, r.id));
+  for (let round = 0; round < ENSURE_ROUNDS && found.size < wanted.length; round++) {
+    add(
+      await manager.query(
+        `insert into learners (tenant_id, id, external_id)
+         select $1, gen_random_uuid(), x from unnest($2::text[]) as x order by x
+         on conflict (tenant_id, external_id) do nothing
+         returning id, external_id`,
+        [brandId, wanted.filter((x) => !found.has(x))],
+      ),
+    );
+    const existing = wanted.filter((x) => !found.has(x));
+    if (existing.length === 0) break;
+    add(await manager.query(`select id, external_id from learners where tenant_id = $1 and external_id = any($2::text[]) for key share`, [brandId, existing]));
+  }
+  if (found.size < wanted.length) throw new Error(`Learners still changing after ${ENSURE_ROUNDS} rounds; try again.`);
+  return found;
 }
+
+/** Rounds of create-then-find before ensureLearners gives up: a further round follows only a learner forgotten in between. */
+const ENSURE_ROUNDS = 5;
 
 /** The caller's learners (created by ingested events). Never visible to another brand. */
 export class LearnerService {

@@ -360,6 +360,33 @@ describe('email journeys', () => {
     expect(after).toMatchObject({ eligible: before.eligible, sent: before.sent, converted: before.converted, revenue: before.revenue });
     expect((await app.ok(a.token, `query($id: ID!) { learner(id: $id) { externalId contact { email } } }`, { id })).learner).toMatchObject({ contact: null });
   });
+
+  it('forgets learners while their feedback is ingested and read, without an error and without demands read from words it erased', async () => {
+    const learners = Array.from({ length: 12 }, (_, i) => `race-${i}`);
+    const feedback = (learner: string, n: number) => ({
+      type: 'FEEDBACK', idempotencyKey: `${learner}-fb-${n}`, learnerExternalId: learner, occurredAt: new Date().toISOString(),
+      text: `I would like an advanced python course in the evenings, ${learner} (${n})`,
+    });
+    const ids = new Map<string, string>();
+    for (const learner of learners) {
+      await app.ok(a.token, RECORD, { e: [feedback(learner, 0)] });
+      ids.set(learner, (await app.ok(a.token, `query($x: String) { learner(externalId: $x) { id } }`, { x: learner })).learner.id);
+    }
+    const results = await Promise.all(
+      learners.flatMap((learner) => [
+        app.gql(a.token, RECORD, { e: [feedback(learner, 1)] }),
+        app.gql(a.token, `mutation($l: ID!) { forgetLearner(learnerId: $l) { learnerId } }`, { l: ids.get(learner) }),
+        app.gql(a.token, RECORD, { e: [feedback(learner, 2)] }),
+      ]),
+    );
+    expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
+    // Every extraction done: then no demand is left of a text that was erased, and the forgotten have none.
+    await waitFor('the extractions', async () => (await app.sql(`select count(*)::int as n from jobs where kind = 'demands.extract' and state in ('PENDING', 'RUNNING')`))[0].n === 0);
+    const orphans = await app.sql(`select d.event_id from learner_demands d join events e on e.id = d.event_id where e.text = ''`);
+    expect(orphans).toEqual([]);
+    const forgotten = await app.sql(`select count(*)::int as n from learner_demands where learner_id = any($1::uuid[])`, [[...ids.values()]]);
+    expect(forgotten[0].n).toBe(0);
+  });
 });
 
 describe('the outbox, with no SMTP server', () => {
