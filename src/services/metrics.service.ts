@@ -90,13 +90,38 @@ const STEP: Record<MetricsBucket, number> = { HOUR, DAY, WEEK: 7 * DAY };
  * MAX_SERIES_POINTS buckets.
  */
 export function bucketStarts(from: Date, to: Date, bucket: MetricsBucket): number[] {
+  const { first, count } = bucketRange(from, to, bucket, MAX_SERIES_POINTS);
+  return Array.from({ length: count }, (_, i) => first + i * STEP[bucket]);
+}
+
+/** The first bucket's start (ms) and the number of buckets over [from, to); BAD_USER_INPUT past `most`. */
+function bucketRange(from: Date, to: Date, bucket: MetricsBucket, most: number): { first: number; count: number } {
   if (!(from < to)) throw badInput('from must be earlier than to.');
   const first = bucketStart(from, bucket).getTime();
   const count = Math.ceil((to.getTime() - first) / STEP[bucket]);
-  if (count > MAX_SERIES_POINTS) {
-    throw badInput(`That is ${count} ${bucket} buckets; at most ${MAX_SERIES_POINTS}. Choose a larger bucket or a shorter range.`);
+  if (count > most) throw badInput(`That is ${count} ${bucket} buckets; at most ${most}. Choose a larger bucket or a shorter range.`);
+  return { first, count };
+}
+
+/** Buckets one export may stream (GET /exports/metrics.csv): over a century of hours. */
+export const MAX_EXPORT_BUCKETS = 1_000_000;
+
+/**
+ * [from, to) cut into ranges of at most MAX_SERIES_POINTS buckets, each one
+ * series() call: what an export streams, one range at a time, without
+ * holding the rest. The first range starts at `from`, the others on bucket
+ * boundaries, so the ranges' points are the points series() gives for
+ * [from, to). BAD_USER_INPUT for an empty range or more than
+ * MAX_EXPORT_BUCKETS buckets.
+ */
+export function seriesRanges(from: Date, to: Date, bucket: MetricsBucket): { from: Date; to: Date }[] {
+  const { first, count } = bucketRange(from, to, bucket, MAX_EXPORT_BUCKETS);
+  const ranges: { from: Date; to: Date }[] = [];
+  for (let i = 0; i < count; i += MAX_SERIES_POINTS) {
+    const end = first + (i + MAX_SERIES_POINTS) * STEP[bucket];
+    ranges.push({ from: i === 0 ? from : new Date(first + i * STEP[bucket]), to: end < to.getTime() ? new Date(end) : to });
   }
-  return Array.from({ length: count }, (_, i) => first + i * STEP[bucket]);
+  return ranges;
 }
 
 /** The window [at − length, at) ending now. */

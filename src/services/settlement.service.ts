@@ -15,6 +15,7 @@ import type { AllianceService } from './alliance.service';
 import { allocate } from './allocation';
 import type { AuditService } from './audit.service';
 import type { BrandService } from './brand.service';
+import { csvLine } from './csv';
 import { loyaltyLines, readLoyaltyLines, storeLoyaltyLines, type LoyaltyLine } from './loyalty-settlement';
 import { emptyPage, newestFirst, paginate, type Page, type PageArgs } from './pagination';
 import type { Share } from './shares';
@@ -213,7 +214,7 @@ export class SettlementService {
       // What the payer owes the payee (brand_id) for discounts given on its points, netted; points: the payer's redeemed there.
       ...loyalty.map((l, i) => [...head, '', '', l.payeeBrandId, nameOf(payees[i]), '', '', String(l.amountMinor), 'LOYALTY', l.payerBrandId, String(l.points)]),
     ];
-    return [CSV_HEADER, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+    return [CSV_HEADER, ...rows].map(csvLine).join('');
   }
 
   /** The settlement's loyalty lines, or none when the caller may not read it. */
@@ -336,16 +337,6 @@ const CSV_HEADER = [
   'settlement_id', 'alliance_id', 'currency', 'period_start', 'period_end', 'status', 'agreement_version', 'agreement_id',
   'brand_id', 'brand_name', 'share_basis_points', 'version_net_minor', 'amount_minor', 'line_type', 'payer_brand_id', 'points',
 ];
-
-/**
- * One CSV field: quoted when it holds a comma, quote or line break; text a
- * spreadsheet would run as a formula (=, +, -, @ first) is prefixed with '.
- */
-function csvField(value: string | number): string {
-  if (typeof value === 'number') return String(value);
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 function checkPeriod(start: Date, end: Date): void {
   if (!(start < end)) throw badInput('periodEnd must be later than periodStart.');

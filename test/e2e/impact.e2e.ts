@@ -2,6 +2,7 @@ import { Random } from '../../src/ml/train/random';
 import { fitSatisfaction, MIN_RATINGS } from '../../src/services/impact-model';
 import { Role } from '../../src/tenancy/roles';
 import { activeAlliance } from '../support/alliances';
+import { parseCsv } from '../support/csv';
 import { codes, TestApp, type TestBrand } from '../support/server';
 
 /**
@@ -214,6 +215,27 @@ describe('alliance impact', () => {
     expect(codes(await app.gql(outsider.token, FUNNEL, { ...period, a: allianceId }))).toEqual(['NOT_FOUND']);
     expect(codes(await app.gql(partner.token, FUNNEL, { ...period, a: allianceId, c: ownCampaign }))).toEqual(['NOT_FOUND']);
     expect(codes(await app.gql(lead.token, FUNNEL, { f: period.t, t: period.f }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('exports each funnel as CSV: a row per stage of the period before and the period, with the same figures', async () => {
+    const scopes = [{ token: lead.token, query: '' }, { token: partner.token, query: `&allianceId=${allianceId}` }, { token: partner.token, query: `&allianceId=${allianceId}&campaignId=${jointCampaign}` }];
+    for (const { token, query } of scopes) {
+      const res = await app.http.get(`/exports/funnel.csv?from=${period.f}&to=${period.t}${query}`).set('authorization', `Bearer ${token}`);
+      expect(res.status).toBe(200);
+      const [header, ...rows] = parseCsv(res.text);
+      const at = (name: string, row: string[]) => row[header.indexOf(name)];
+      const params = new URLSearchParams(query);
+      const funnel = (await app.ok(token, FUNNEL, { ...period, a: params.get('allianceId'), c: params.get('campaignId') })).funnel;
+      const expected = (['previous', 'current'] as const).flatMap((name) =>
+        funnel[name].stages.map((s: any) => [
+          name.toUpperCase(), funnel[name].from, funnel[name].to, s.stage, s.count, s.rate, s.countDelta, s.rateDelta,
+          funnel[name].ratings, funnel[name].satisfaction, funnel.marketSize, funnel[name].awareness, funnel[name].index, funnel[name].unknown.join(' '),
+        ].map((v) => (v === null ? '' : String(v)))),
+      );
+      expect(rows).toEqual(expected);
+      expect(rows).toHaveLength(10);
+      expect(at('stage', rows[5])).toBe('REACH');
+    }
   });
 
   describe('the satisfaction model', () => {

@@ -1,4 +1,8 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
+import { Random } from '../../src/ml/train/random';
+import { Role } from '../../src/tenancy/roles';
 import { Q, createAlliance, propose } from '../support/alliances';
 import { expected, type Ev } from '../support/metrics';
 import { codes, TestApp, type TestBrand } from '../support/server';
@@ -110,6 +114,105 @@ describe('metrics', () => {
 
     expect(codes(await app.gql(brand.token, q, { f: day(3, 0), t: day(2, 0) }))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await app.gql(brand.token, q, { f: '2020-01-01T00:00:00Z', t: '2026-01-01T00:00:00Z', b: 'HOUR' }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('exports metricsSeries as CSV, one row per bucket, streamed past the size of one series call', async () => {
+    const brand = await app.brand('Export Co');
+    const c = await app.course(brand, { title: 'Exported course' });
+    const from = new Date(Date.UTC(2026, 0, 3, 7, 30)); // not on an hour: the first bucket is partial, as in metricsSeries
+    const to = new Date(Date.UTC(2026, 4, 1)); // 2,825 hours: two ranges of the export
+    const random = new Random(5);
+    const kinds = ['PURCHASE', 'IMPRESSION', 'RATING'];
+    const events: Ev[] = Array.from({ length: 120 }, (_, i) => {
+      const e: Ev = { idempotencyKey: `x-${i}`, type: kinds[random.int(3)], learnerExternalId: `x${i % 7}`, occurredAt: new Date(from.getTime() + random.int(to.getTime() - from.getTime())).toISOString() };
+      if (e.type === 'PURCHASE') Object.assign(e, { courseId: c, amount: { amountMinor: 1 + random.int(90_000), currency: random.int(2) ? 'USD' : 'CNY' } });
+      if (e.type === 'RATING') Object.assign(e, { courseId: c, rating: 1 + random.int(5) });
+      return e;
+    });
+    // Two events before the range and one at its end: outside every row.
+    events.push({ idempotencyKey: 'x-before', type: 'IMPRESSION', learnerExternalId: 'x0', occurredAt: new Date(from.getTime() - 60_000).toISOString() });
+    events.push({ idempotencyKey: 'x-hour', type: 'IMPRESSION', learnerExternalId: 'x0', occurredAt: new Date(Date.UTC(2026, 0, 3, 7, 10)).toISOString() });
+    events.push({ idempotencyKey: 'x-end', type: 'IMPRESSION', learnerExternalId: 'x0', occurredAt: to.toISOString() });
+    expect((await app.ok(brand.token, RECORD, { events })).recordEvents.accepted).toBe(events.length);
+
+    const url = `/exports/metrics.csv?from=${from.toISOString()}&to=${to.toISOString()}&bucket=HOUR`;
+    const res = await app.http.get(url).set('authorization', `Bearer ${brand.token}`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    const [header, ...rows] = res.text.split('\r\n').slice(0, -1).map((r) => r.split(','));
+    expect(header).toEqual(['bucket_start', 'impressions', 'clicks', 'conversions', 'purchases', 'ratings', 'satisfaction', 'revenue']);
+    expect(rows).toHaveLength(2825);
+
+    // The same rows as metricsSeries in pieces cut elsewhere than the export's ranges.
+    const q = `query($f: DateTime!, $t: DateTime!) { metricsSeries(from: $f, to: $t, bucket: HOUR) { points { bucketStart impressions clicks conversions purchases ratings satisfaction revenue { amountMinor currency } } } }`;
+    const cuts = [from.getTime(), Date.UTC(2026, 1, 10), Date.UTC(2026, 2, 20), to.getTime()];
+    const points: any[] = [];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      points.push(...(await app.ok(brand.token, q, { f: new Date(cuts[i]).toISOString(), t: new Date(cuts[i + 1]).toISOString() })).metricsSeries.points);
+    }
+    const asRow = (p: any) => [p.bucketStart, p.impressions, p.clicks, p.conversions, p.purchases, p.ratings, p.satisfaction ?? '', p.revenue.map((m: any) => `${m.currency}:${m.amountMinor}`).join(';')].map(String);
+    expect(rows).toEqual(points.map(asRow));
+
+    // And the totals of a direct computation over the generated events in [from, to).
+    const inside = events.filter((e) => Date.parse(e.occurredAt) >= from.getTime() && Date.parse(e.occurredAt) < to.getTime());
+    expect(rows.reduce((n, r) => n + Number(r[1]), 0)).toBe(inside.filter((e) => e.type === 'IMPRESSION').length);
+    expect(rows.reduce((n, r) => n + Number(r[4]), 0)).toBe(inside.filter((e) => e.type === 'PURCHASE').length);
+    const revenue = new Map<string, number>();
+    for (const r of rows) for (const m of r[7] ? r[7].split(';') : []) revenue.set(m.split(':')[0], (revenue.get(m.split(':')[0]) ?? 0) + Number(m.split(':')[1]));
+    for (const currency of ['USD', 'CNY']) {
+      expect(revenue.get(currency)).toBe(inside.filter((e) => e.amount?.currency === currency).reduce((n, e) => n + e.amount!.amountMinor, 0));
+    }
+
+    const days = await app.http.get(`/exports/metrics.csv?from=${from.toISOString()}&to=${to.toISOString()}`).set('authorization', `Bearer ${brand.token}`);
+    expect(days.text.split('\r\n')[1].split(',')[0]).toBe('2026-01-03T00:00:00.000Z');
+    expect(days.text.split('\r\n').length - 2).toBe(118); // 3 January to 30 April
+  });
+
+  it('refuses exports as the GraphQL fields refuse, with their codes and HTTP statuses', async () => {
+    const range = 'from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z';
+    const get = (query: string, token: string | null) => {
+      const req = app.http.get(`/exports/metrics.csv?${query}`);
+      return token ? req.set('authorization', `Bearer ${token}`) : req;
+    };
+    const refusal = async (query: string, token: string | null) => {
+      const res = await get(query, token);
+      return [res.status, res.body.errors?.[0]?.extensions?.code];
+    };
+    expect(await refusal(range, null)).toEqual([401, 'UNAUTHENTICATED']);
+    expect(await refusal(range, app.token(a.id, [Role.INGEST]))).toEqual([403, 'FORBIDDEN']);
+    expect(await refusal(range, app.adminToken)).toEqual([403, 'FORBIDDEN']);
+    expect(await refusal('to=2026-03-02T00:00:00Z', a.token)).toEqual([400, 'BAD_USER_INPUT']);
+    expect(await refusal('from=yesterday&to=2026-03-02T00:00:00Z', a.token)).toEqual([400, 'BAD_USER_INPUT']);
+    expect(await refusal(`${range}&bucket=MINUTE`, a.token)).toEqual([400, 'BAD_USER_INPUT']);
+    expect(await refusal('from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z', a.token)).toEqual([400, 'BAD_USER_INPUT']);
+    expect(await refusal('from=1900-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&bucket=HOUR', a.token)).toEqual([400, 'BAD_USER_INPUT']);
+    const allianceId = await createAlliance(app, a, [b], 'Exported alliance');
+    expect(await refusal(`${range}&allianceId=${allianceId}`, outsider.token)).toEqual([404, 'NOT_FOUND']);
+    expect(await refusal(`${range}&allianceId=not-an-id`, outsider.token)).toEqual([404, 'NOT_FOUND']);
+    expect((await get(`${range}&allianceId=${allianceId}`, a.token)).status).toBe(200);
+    const funnel = await app.http.get(`/exports/funnel.csv?${range}&allianceId=${allianceId}`).set('authorization', `Bearer ${outsider.token}`);
+    expect([funnel.status, funnel.body.errors[0].extensions.code]).toEqual([404, 'NOT_FOUND']);
+  });
+
+  it('stops an export whose reader goes away, and goes on serving', async () => {
+    const { port } = app.server.httpServer.address() as AddressInfo;
+    const url = new URL(`http://127.0.0.1:${port}/exports/metrics.csv?from=1930-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&bucket=HOUR`);
+    const received = await new Promise<number>((resolve, reject) => {
+      const req = http.get(url, { headers: { authorization: `Bearer ${a.token}` } }, (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > 200_000) {
+            req.destroy();
+            resolve(bytes);
+          }
+        });
+        res.on('error', () => undefined);
+      });
+      req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+    });
+    expect(received).toBeGreaterThan(200_000);
+    expect((await app.ok(a.token, SNAPSHOT, {})).metrics.at).toBeDefined();
   });
 
   it("alliance figures cover members' joint courses only; outsiders get NOT_FOUND", async () => {
