@@ -63,7 +63,12 @@ describe('ingestion under concurrent retries', () => {
         for (let i = 0; i < order.length; i += batch) batches.push(order.slice(i, i + batch));
         for (let r = 0; r < retries; r++) batches.push(batches[(seed + r) % batches.length]);
         for (const b of batches) {
-          const res = await app.gql(brand.token, RECORD, { events: b });
+          let res = await app.gql(brand.token, RECORD, { events: b });
+          // A busy pool answers RATE_LIMITED, nothing stored; a client sends the same batch again, as it is told to.
+          while (res.errors?.[0]?.extensions.code === 'RATE_LIMITED') {
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            res = await app.gql(brand.token, RECORD, { events: b });
+          }
           expect(res.errors).toBeUndefined();
           const out = res.data.recordEvents;
           expect(out.rejected).toEqual([]);
