@@ -29,25 +29,33 @@ begin
     select s.*, case when p_bucket is null then p_from else date_trunc(p_bucket, s.occurred_at, 'UTC') end as bucket
     from scoped s
   ),
+  counts as (
+    select b.bucket,
+      count(*) filter (where b.type = 'PURCHASE') as purchases,
+      count(*) filter (where b.type = 'REFUND') as refunds,
+      count(*) filter (where b.type = 'IMPRESSION') as impressions,
+      count(*) filter (where b.type = 'CLICK') as clicks,
+      count(*) filter (where b.type = 'RATING') as ratings,
+      coalesce(sum(b.rating), 0) as rating_sum,
+      count(distinct (b.tenant_id, b.learner_id)) as learners,
+      count(*) filter (where b.type = 'PURCHASE' and b.campaign_id is not null) as conversions
+    from bucketed b
+    group by b.bucket
+  ),
+  -- Net revenue per bucket and currency, joined to the counts by bucket (a subquery per bucket would read
+  -- every bucketed row once per bucket: seconds for a series of 2,000 hours).
   money as (
-    select b.bucket, b.currency,
-           sum(case when b.type = 'PURCHASE' then b.amount_minor else -b.amount_minor end) as net
-    from bucketed b where b.type in ('PURCHASE', 'REFUND')
-    group by b.bucket, b.currency
+    select n.bucket, jsonb_object_agg(n.currency, n.net::text order by n.currency) as revenue
+    from (select b.bucket, b.currency, sum(case when b.type = 'PURCHASE' then b.amount_minor else -b.amount_minor end) as net
+          from bucketed b where b.type in ('PURCHASE', 'REFUND')
+          group by b.bucket, b.currency) n
+    group by n.bucket
   )
-  select b.bucket,
+  select c.bucket,
     jsonb_build_object(
-      'purchases', count(*) filter (where b.type = 'PURCHASE'),
-      'refunds', count(*) filter (where b.type = 'REFUND'),
-      'impressions', count(*) filter (where b.type = 'IMPRESSION'),
-      'clicks', count(*) filter (where b.type = 'CLICK'),
-      'ratings', count(*) filter (where b.type = 'RATING'),
-      'ratingSum', coalesce(sum(b.rating), 0),
-      'learners', count(distinct (b.tenant_id, b.learner_id)),
-      'conversions', count(*) filter (where b.type = 'PURCHASE' and b.campaign_id is not null),
-      'revenue', coalesce((select jsonb_object_agg(m.currency, m.net::text order by m.currency)
-                           from money m where m.bucket = b.bucket), '{}'::jsonb))
-  from bucketed b
-  group by b.bucket
-  order by b.bucket;
+      'purchases', c.purchases, 'refunds', c.refunds, 'impressions', c.impressions, 'clicks', c.clicks,
+      'ratings', c.ratings, 'ratingSum', c.rating_sum, 'learners', c.learners, 'conversions', c.conversions,
+      'revenue', coalesce(m.revenue, '{}'::jsonb))
+  from counts c left join money m on m.bucket = c.bucket
+  order by c.bucket;
 end $$;

@@ -11,6 +11,8 @@
 -- null for a scope the caller may not see.
 create or replace function allied_funnel(p_alliance uuid, p_campaign uuid, p_from timestamptz, p_to timestamptz) returns jsonb
 language plpgsql stable security definer set search_path = pg_catalog, public
+-- The per-learner aggregate of a million events fits in memory instead of spilling to disk.
+set work_mem = '64MB'
 as $$
 declare
   v_tenant uuid := public.allied_current_tenant();
@@ -45,11 +47,14 @@ begin
     select s.tenant_id, s.learner_id,
            bool_or(s.type = 'IMPRESSION') as reached,
            bool_or(s.type = 'ENROLL') as enrolled,
-           count(*) filter (where s.type = 'PURCHASE') as purchases
+           count(*) filter (where s.type = 'PURCHASE') as purchases,
+           count(*) filter (where s.type = 'RATING') as ratings,
+           coalesce(sum(s.rating), 0) as rating_sum
     from scoped s
     group by s.tenant_id, s.learner_id
   ),
-  flagged as (
+  -- Materialized: each learner's first-seen test runs once, not once per count that reads it.
+  flagged as materialized (
     select p.*, not exists (
       select 1 from public.events x
       where x.tenant_id = p.tenant_id and x.learner_id = p.learner_id and x.occurred_at < p_from
@@ -64,8 +69,8 @@ begin
     'activated', count(*) filter (where f.acquired and (f.enrolled or f.purchases > 0)),
     'converted', count(*) filter (where f.acquired and f.purchases > 0),
     'retained', count(*) filter (where f.acquired and f.purchases > 1),
-    'ratings', (select count(*) from scoped s where s.type = 'RATING'),
-    'ratingSum', (select coalesce(sum(s.rating), 0) from scoped s where s.type = 'RATING'),
+    'ratings', coalesce(sum(f.ratings), 0),
+    'ratingSum', coalesce(sum(f.rating_sum), 0),
     'marketSize', v_market)
   into v_result
   from flagged f;
