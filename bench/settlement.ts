@@ -31,9 +31,8 @@ import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/database';
 import { createLogger } from '../src/logger';
 import { startServer } from '../src/server';
-import { resolveJwtKeys, signToken } from '../src/tenancy/credentials';
-import { Role } from '../src/tenancy/roles';
-import { graphql, machine, median, now, positiveInt, throwawayDatabase, withClient, writeSection } from './support';
+import { resolveJwtKeys } from '../src/tenancy/credentials';
+import { benchAgreement, benchAlliance, benchBrands, graphql, machine, median, now, positiveInt, throwawayDatabase, withClient, writeSection } from './support';
 
 const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
 const MEMBERS = 5;
@@ -61,31 +60,15 @@ async function main(): Promise<void> {
   process.env.NODE_ENV ??= 'production';
   const db = await throwawayDatabase(adminUrl);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'allied-bench-'));
-  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ALLIED_DEMO: 'false', DATABASE_URL: db.url, ALLIED_DATA_DIR: dir });
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ALLIED_DEMO: 'false', DATABASE_URL: db.url, ALLIED_DATA_DIR: dir, ALLIED_TRACKING_SECRET: 'bench-tracking-secret-0123456789abcdefghij' });
   const database = await openDatabase(config);
   const server = await startServer(config, database, createLogger('silent'));
   try {
     const keys = resolveJwtKeys(config);
-    const admin = signToken(keys, { sub: 'bench-admin', roles: [Role.PLATFORM_ADMIN] }, 3600);
-    const brands: { id: string; token: string }[] = [];
-    for (let i = 0; i < MEMBERS; i++) {
-      const { createBrand } = await graphql(server.url, admin, `mutation($i: CreateBrandInput!) { createBrand(input: $i) { id } }`, {
-        i: { slug: `settle-bench-${i}`, name: `Settlement Member ${i}`, kind: 'KNOWLEDGE_PLATFORM' },
-      });
-      brands.push({ id: createBrand.id, token: signToken(keys, { sub: `bench-owner-${i}`, tid: createBrand.id, roles: [Role.OWNER] }, 3600) });
-    }
+    const brands = await benchBrands(server.url, keys, Array.from({ length: MEMBERS }, (_, i) => `settle-bench-${i}`));
     const [lead, ...others] = brands;
-    const { createAlliance } = await graphql(server.url, lead.token, `mutation($i: CreateAllianceInput!) { createAlliance(input: $i) { id } }`, {
-      i: { name: 'Settlement bench alliance', inviteBrandIds: others.map((b) => b.id) },
-    });
-    const allianceId = createAlliance.id as string;
-    for (const b of others) await graphql(server.url, b.token, `mutation($a: ID!) { respondToInvitation(allianceId: $a, accept: true) { id } }`, { a: allianceId });
-    for (const [effectiveFrom, shares] of VERSIONS) {
-      const { proposeAgreement } = await graphql(server.url, lead.token, `mutation($i: ProposeAgreementInput!) { proposeAgreement(input: $i) { id } }`, {
-        i: { allianceId, effectiveFrom, shares: brands.map((b, k) => ({ brandId: b.id, basisPoints: shares[k] })) },
-      });
-      for (const b of others) await graphql(server.url, b.token, `mutation($id: ID!) { acceptAgreement(agreementId: $id) { id } }`, { id: proposeAgreement.id });
-    }
+    const allianceId = await benchAlliance(server.url, lead, others, 'Settlement bench alliance');
+    for (const [effectiveFrom, shares] of VERSIONS) await benchAgreement(server.url, brands, allianceId, effectiveFrom, shares);
     const { createCourse } = await graphql(server.url, lead.token, `mutation($i: CreateCourseInput!) { createCourse(input: $i) { id } }`, {
       i: { title: 'Joint course', topics: ['football'], level: 'BEGINNER', format: 'VIDEO', price: { amountMinor: 9900, currency: 'USD' }, allianceId },
     });

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { signToken, type JwtKeys } from '../src/tenancy/credentials';
+import { Role } from '../src/tenancy/roles';
 
 export const RESULTS_FILE = path.resolve(__dirname, '..', '..', 'bench', 'RESULTS.md');
 
@@ -99,4 +101,35 @@ export async function graphql(url: string, token: string, query: string, variabl
   const body = (await res.json()) as { data?: any; errors?: unknown[] };
   if (res.status !== 200 || body.errors?.length) throw new Error(`GraphQL failed (${res.status}): ${JSON.stringify(body).slice(0, 500)}`);
   return body.data;
+}
+
+/** Brands created by a platform admin, each with an OWNER token. */
+export async function benchBrands(url: string, keys: JwtKeys, slugs: string[]): Promise<{ id: string; token: string }[]> {
+  const admin = signToken(keys, { sub: 'bench-admin', roles: [Role.PLATFORM_ADMIN] }, 3600);
+  const brands: { id: string; token: string }[] = [];
+  for (const [i, slug] of slugs.entries()) {
+    const { createBrand } = await graphql(url, admin, `mutation($i: CreateBrandInput!) { createBrand(input: $i) { id } }`, {
+      i: { slug, name: slug.replace(/-/g, ' '), kind: 'KNOWLEDGE_PLATFORM' },
+    });
+    brands.push({ id: createBrand.id, token: signToken(keys, { sub: `bench-owner-${i}`, tid: createBrand.id, roles: [Role.OWNER] }, 3600) });
+  }
+  return brands;
+}
+
+/** An alliance led by `lead` that every one of `others` has joined (PENDING until an agreement is accepted). */
+export async function benchAlliance(url: string, lead: { token: string }, others: { id: string; token: string }[], name: string): Promise<string> {
+  const { createAlliance } = await graphql(url, lead.token, `mutation($i: CreateAllianceInput!) { createAlliance(input: $i) { id } }`, {
+    i: { name, inviteBrandIds: others.map((b) => b.id) },
+  });
+  for (const b of others) await graphql(url, b.token, `mutation($a: ID!) { respondToInvitation(allianceId: $a, accept: true) { id } }`, { a: createAlliance.id });
+  return createAlliance.id as string;
+}
+
+/** An agreement version proposed by the lead and accepted by the others. */
+export async function benchAgreement(url: string, brands: { id: string; token: string }[], allianceId: string, effectiveFrom: string, shares: number[]): Promise<void> {
+  const [lead, ...others] = brands;
+  const { proposeAgreement } = await graphql(url, lead.token, `mutation($i: ProposeAgreementInput!) { proposeAgreement(input: $i) { id } }`, {
+    i: { allianceId, effectiveFrom, shares: brands.map((b, k) => ({ brandId: b.id, basisPoints: shares[k] })) },
+  });
+  for (const b of others) await graphql(url, b.token, `mutation($id: ID!) { acceptAgreement(agreementId: $id) { id } }`, { id: proposeAgreement.id });
 }
