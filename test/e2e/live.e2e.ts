@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { Q, activeAlliance } from '../support/alliances';
 import { METRICS_SUBSCRIPTION, Watch, wsClient } from '../support/live';
@@ -173,4 +174,34 @@ describe('live subscriptions', () => {
     expect(code).toBe(4408);
     expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
   }, 20_000);
+
+  it('streams snapshots as CSV lines through the BI example client (examples/bi-stream.mjs)', async () => {
+    const child = spawn(process.execPath, ['examples/bi-stream.mjs', allianceId], {
+      env: { ...process.env, ALLIED_URL: app.server.url.replace(/^http/, 'ws'), ALLIED_TOKEN: a.token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    let errors = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const until = async (test: () => boolean) => {
+      for (let i = 0; i < 200 && !test(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(errors).toBe('');
+      expect(test()).toBe(true);
+    };
+    try {
+      await until(() => lines.length >= 2);
+      const header = lines[0].split(',');
+      expect(header).toEqual(['at', 'window_start', 'revenue', 'purchases', 'impressions', 'clicks', 'ctr', 'conversions', 'satisfaction', 'active_learners']);
+      const column = (line: string, name: string) => line.split(',')[header.indexOf(name)];
+      const before = Number(column(lines[1], 'purchases'));
+      await app.ok(a.token, RECORD, { events: [{ idempotencyKey: `live-${++seq}`, type: 'PURCHASE', learnerExternalId: 'bi', occurredAt: recent(), courseId: joint, amount: { amountMinor: 4200, currency: 'EUR' } }] });
+      await until(() => lines.length >= 3 && Number(column(lines[lines.length - 1], 'purchases')) === before + 1);
+      expect(column(lines[lines.length - 1], 'revenue')).toMatch(/EUR:\d+/);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
 });
