@@ -11,8 +11,6 @@
 -- null for a scope the caller may not see.
 create or replace function allied_funnel(p_alliance uuid, p_campaign uuid, p_from timestamptz, p_to timestamptz) returns jsonb
 language plpgsql stable security definer set search_path = pg_catalog, public
--- The per-learner aggregate of a million events fits in memory instead of spilling to disk.
-set work_mem = '64MB'
 as $$
 declare
   v_tenant uuid := public.allied_current_tenant();
