@@ -58,45 +58,43 @@ export function exportRoutes(app: App): Router {
     }
   });
 
-  router.get('/exports/metrics.csv', async (req, res, next) => {
-    try {
-      const principal = await brandPrincipal(app.authenticator, app.guard, req, res, Role.ANALYST, ANALYST_ONLY);
-      if (!principal) return;
-      const { from, to } = period(req);
-      const bucket = choice(req, 'bucket', Object.values(MetricsBucket), MetricsBucket.DAY);
-      const allianceId = optional(req, 'allianceId');
-      const ranges = seriesRanges(from, to, bucket);
-      const rows = (range: { from: Date; to: Date }) =>
-        run(app, req, principal, (ctx) => app.services.metrics.series(ctx, range.from, range.to, bucket, allianceId)).then((s) =>
-          s.points.map(metricsLine).join(''),
-        );
-      // The first range before the answer starts, so that a refusal (an alliance not found) is an error status.
-      const first = await rows(ranges[0]);
-      async function* body() {
-        yield csvLine(METRICS_HEADER) + first;
-        for (const range of ranges.slice(1)) yield await rows(range);
+  /** An export of figures for ANALYST and above: a coded refusal before the answer starts keeps its HTTP status. */
+  const figures = (route: string, answer: (principal: Principal, req: Request, res: Response) => Promise<void>) =>
+    router.get(route, async (req, res, next) => {
+      try {
+        const principal = await brandPrincipal(app.authenticator, app.guard, req, res, Role.ANALYST, ANALYST_ONLY);
+        if (principal) await answer(principal, req, res);
+      } catch (error) {
+        if (!res.headersSent && answerRefusal(res, error)) return;
+        next(error);
       }
-      sendCsv(res, 'metrics.csv');
-      await streamOut(req, res, body());
-    } catch (error) {
-      if (!res.headersSent && answerRefusal(res, error)) return;
-      next(error);
+    });
+
+  figures('/exports/metrics.csv', async (principal, req, res) => {
+    const { from, to } = period(req);
+    const bucket = choice(req, 'bucket', Object.values(MetricsBucket), MetricsBucket.DAY);
+    const allianceId = optional(req, 'allianceId');
+    const ranges = seriesRanges(from, to, bucket);
+    const rows = (range: { from: Date; to: Date }) =>
+      run(app, req, principal, (ctx) => app.services.metrics.series(ctx, range.from, range.to, bucket, allianceId)).then((s) =>
+        s.points.map(metricsLine).join(''),
+      );
+    // The first range before the answer starts, so that a refusal (an alliance not found) is an error status.
+    const first = await rows(ranges[0]);
+    async function* body() {
+      yield csvLine(METRICS_HEADER) + first;
+      for (const range of ranges.slice(1)) yield await rows(range);
     }
+    sendCsv(res, 'metrics.csv');
+    await streamOut(req, res, body());
   });
 
-  router.get('/exports/funnel.csv', async (req, res, next) => {
-    try {
-      const principal = await brandPrincipal(app.authenticator, app.guard, req, res, Role.ANALYST, ANALYST_ONLY);
-      if (!principal) return;
-      const { from, to } = period(req);
-      const allianceId = optional(req, 'allianceId');
-      const campaignId = optional(req, 'campaignId');
-      const funnel = await run(app, req, principal, (ctx) => app.services.impact.funnel(ctx, from, to, allianceId, campaignId));
-      sendCsv(res, 'funnel.csv').send(funnelCsv(funnel));
-    } catch (error) {
-      if (answerRefusal(res, error)) return;
-      next(error);
-    }
+  figures('/exports/funnel.csv', async (principal, req, res) => {
+    const { from, to } = period(req);
+    const allianceId = optional(req, 'allianceId');
+    const campaignId = optional(req, 'campaignId');
+    const funnel = await run(app, req, principal, (ctx) => app.services.impact.funnel(ctx, from, to, allianceId, campaignId));
+    sendCsv(res, 'funnel.csv').send(funnelCsv(funnel));
   });
   return router;
 }
