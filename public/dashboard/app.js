@@ -1,21 +1,59 @@
 // Allied live dashboard: signs in with a pasted credential, lets the user pick
-// the brand or one of its alliances, and plots the `metrics` subscription as
-// it delivers, with the alliance's latest settlement. No build step, no
-// framework: graphql-ws (served alongside) and inline SVG.
+// the brand or one of its alliances and a window, shows the `metrics`
+// subscription's totals as they are delivered, and charts the window from the
+// same GraphQL fields the API offers (metricsSeries, funnel, campaigns,
+// allianceImpact), loaded first and redrawn as snapshots arrive, with the
+// alliance's latest settlement. No build step, no framework: graphql-ws and
+// uPlot are served alongside.
 'use strict';
 
 (function () {
-  const MAX_POINTS = 120;
+  const f = window.alliedFormat;
+  const charts = window.alliedCharts;
+  const HOUR = 3_600_000;
+  const DAY = 24 * HOUR;
+  /** Each window's length and the buckets its charts use. */
+  const WINDOWS = {
+    LAST_HOUR: { ms: HOUR, bucket: 'HOUR', impactBucket: 'HOUR' },
+    LAST_24_HOURS: { ms: DAY, bucket: 'HOUR', impactBucket: 'HOUR' },
+    LAST_7_DAYS: { ms: 7 * DAY, bucket: 'HOUR', impactBucket: 'DAY' },
+    LAST_30_DAYS: { ms: 30 * DAY, bucket: 'DAY', impactBucket: 'DAY' },
+  };
+  /** Redraws follow snapshots at most this often. */
+  const REFRESH_MS = 1000;
+  const STAGES = { REACH: 'Reach', ACQUIRED: 'Acquired', ACTIVATED: 'Activated', CONVERTED: 'Converted', RETAINED: 'Retained' };
+
   const METRICS = `subscription($window: MetricsWindow, $allianceId: ID) {
     metrics(window: $window, allianceId: $allianceId) {
-      at revenue { amountMinor currency } purchases impressions clicks ctr conversions conversionRate satisfaction ratings
+      at windowStart revenue { amountMinor currency } purchases refunds impressions clicks ctr conversions conversionRate satisfaction ratings
+    }
+  }`;
+  const FIGURES = `query($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket, $allianceId: ID) {
+    metricsSeries(from: $from, to: $to, bucket: $bucket, allianceId: $allianceId) {
+      points { bucketStart revenue { amountMinor currency } purchases impressions clicks conversions ratings satisfaction }
+    }
+    funnel(from: $from, to: $to, allianceId: $allianceId) {
+      marketSize indexDelta
+      current { stages { stage count rate } satisfaction ratings awareness index unknown }
+      previous { stages { stage count rate } satisfaction ratings awareness index }
+    }
+    campaigns(first: 50, allianceId: $allianceId) {
+      edges { node { id name metrics { spend { amountMinor currency } conversions clicks } } }
+    }
+  }`;
+  const IMPACT = `query($a: ID!, $from: DateTime!, $to: DateTime!, $bucket: MetricsBucket) {
+    allianceImpact(allianceId: $a, from: $from, to: $to, bucket: $bucket) {
+      memberIds
+      points { bucketStart usable uplift joint { satisfaction ratings } members { brandId satisfaction ratings } }
+      fit { reason points rSquared coefficients { name brandId estimate low high } }
     }
   }`;
   const SETTLEMENT_FIELDS = `id status currency periodStart periodEnd net { amountMinor currency } eventCount
     lines { brand { name } agreementVersion shareBasisPoints amount { amountMinor currency } }`;
 
   const $ = (selector) => document.querySelector(selector);
-  const state = { token: null, client: null, stops: [], series: {} };
+  const figure = (name) => document.querySelector(`.chart[data-chart="${name}"]`);
+  const state = { token: null, client: null, stops: [], alliances: new Map(), generation: 0, timer: null, refreshing: null, again: false };
 
   function setStatus(text, isError) {
     const el = $('#status');
@@ -38,57 +76,186 @@
     return body.data;
   }
 
-  /** Minor units as a decimal amount in the currency's own number of digits. */
-  function money(m) {
-    let digits = 2;
+  function kpi(name, value, detail) {
+    $(`output[data-value="${name}"]`).textContent = value;
+    $(`[data-detail="${name}"]`).textContent = detail;
+  }
+
+  /** The live totals over the window, from one `metrics` snapshot. */
+  function showTotals(s) {
+    const revenue = s.revenue.map(f.money);
+    kpi('revenue', revenue.length ? revenue.map((r) => r.text).join(' · ') : '0', `${f.counted(s.purchases, 'purchase')}, ${f.counted(s.refunds, 'refund')}`);
+    kpi('ctr', s.impressions ? f.percent(s.ctr, 2) : '—', s.impressions ? `${f.counted(s.clicks, 'click')} of ${f.counted(s.impressions, 'impression')}` : 'no impressions yet');
+    kpi('conversions', f.count(s.conversions), s.clicks ? `${f.percent(s.conversionRate, 1)} of ${f.counted(s.clicks, 'click')}` : 'attributed purchases');
+    kpi('satisfaction', s.satisfaction === null ? '—' : f.percent(s.satisfaction, 1), s.ratings ? f.counted(s.ratings, 'rating') : 'no ratings yet');
+    $('#updated').textContent = `Updated ${f.dateTime(s.at)}; totals since ${f.dateMinute(s.windowStart)}.`;
+  }
+
+  function drawSeries(points, bucket) {
+    const x = points.map((p) => Date.parse(p.bucketStart) / 1000);
+    const currencies = [...new Set(points.flatMap((p) => p.revenue.map((m) => m.currency)))].sort();
+    const amount = (p, currency) => {
+      const m = p.revenue.find((r) => r.currency === currency);
+      return m ? f.money(m).value : 0;
+    };
+    const xLabel = `Time (${f.zone})`;
+    document.querySelectorAll('[data-bucket]').forEach((el) => (el.textContent = bucket.toLowerCase()));
+    charts.draw(figure('revenue'), {
+      kind: 'time', x, xLabel,
+      // Amounts in different currencies share no scale: one chart each, in its own units.
+      panels: currencies.map((c) => ({ units: { y: 'money' }, labels: { y: c }, series: [{ label: c, unit: 'money', currency: c, values: points.map((p) => amount(p, c)) }] })),
+      empty: 'No purchases in this window. Purchases recorded with recordEvents or POST /ingest appear here, one chart per currency.',
+    });
+    charts.draw(figure('ctr'), {
+      kind: 'time', x, xLabel, units: { y: 'rate' }, labels: { y: 'Clicks ÷ impressions' },
+      series: [{ label: 'CTR', unit: 'rate', values: points.map((p) => (p.impressions ? p.clicks / p.impressions : null)) }],
+      empty: 'No impressions in this window. Record IMPRESSION and CLICK events to see the click-through rate.',
+    });
+    charts.draw(figure('conversions'), {
+      kind: 'time', x, xLabel, units: { y: 'count' }, labels: { y: 'Purchases' },
+      series: [
+        { label: 'Purchases', unit: 'count', values: points.map((p) => p.purchases) },
+        { label: 'Attributed conversions', unit: 'count', values: points.map((p) => p.conversions) },
+      ],
+      empty: 'No purchases in this window. Record PURCHASE events; those after a campaign click count as conversions.',
+    });
+    charts.draw(figure('satisfaction'), {
+      kind: 'time', x, xLabel, units: { y: 'satisfaction' }, labels: { y: 'Satisfaction' },
+      series: [{ label: 'Satisfaction', unit: 'satisfaction', values: points.map((p) => p.satisfaction) }],
+      empty: 'No ratings in this window. RATING events (1 to 5 stars) are shown as 0–100%.',
+    });
+  }
+
+  function drawFunnel(funnel) {
+    const stages = funnel.current.stages.map((s) => s.stage);
+    const count = (period) => stages.map((name) => period.stages.find((s) => s.stage === name).count);
+    charts.draw(figure('funnel'), {
+      kind: 'bars', x: stages.map((_, i) => i), categories: stages.map((s) => STAGES[s] || s), xLabel: 'Stage',
+      units: { y: 'count' }, labels: { y: 'Learners' },
+      series: [
+        { label: 'This window', unit: 'count', values: count(funnel.current) },
+        { label: 'Window before', unit: 'count', values: count(funnel.previous) },
+      ],
+      empty: 'No learners in this window or the one before. Impressions, enrolments and purchases fill the funnel.',
+    });
+    const c = funnel.current;
+    const index = c.index === null ? `Index unknown: ${c.unknown.join(' ')}` : `Index ${f.fixed(c.index, 4)}${funnel.indexDelta === null ? '' : ` (${funnel.indexDelta >= 0 ? '+' : '−'}${f.fixed(Math.abs(funnel.indexDelta), 4)})`}`;
+    const awareness = c.awareness === null ? '' : ` · awareness ${f.percent(c.awareness, 1)} of ${f.count(funnel.marketSize)}`;
+    const satisfaction = c.satisfaction === null ? ' · no ratings' : ` · satisfaction ${f.percent(c.satisfaction, 1)} (${f.counted(c.ratings, 'rating')})`;
+    $('[data-note="funnel"]').textContent = `${index}${awareness}${satisfaction}`;
+  }
+
+  function drawCampaigns(edges) {
+    const campaigns = edges.map((e) => e.node);
+    const currencies = [...new Set(campaigns.flatMap((c) => c.metrics.spend.map((m) => m.currency)))].sort();
+    const spend = (c, currency) => {
+      const m = c.metrics.spend.find((s) => s.currency === currency);
+      return m ? f.money(m).value : 0;
+    };
+    charts.draw(figure('campaigns'), {
+      kind: 'bars', x: campaigns.map((_, i) => i), categories: campaigns.map((c) => (c.name.length > 18 ? `${c.name.slice(0, 17)}…` : c.name)), xLabel: 'Campaign',
+      units: { y: 'money', y2: 'count' }, labels: { y: currencies.length === 1 ? `Spend (${currencies[0]})` : 'Spend, in each currency', y2: 'Conversions' },
+      series: [
+        ...currencies.map((cur) => ({ label: `Spend ${cur}`, unit: 'money', currency: cur, values: campaigns.map((c) => spend(c, cur)) })),
+        { label: 'Conversions', unit: 'count', scale: 'y2', values: campaigns.map((c) => c.metrics.conversions) },
+      ],
+      empty: campaigns.length
+        ? 'No spend or conversions recorded yet. Record spend with recordCampaignSpend; purchases after a campaign click convert.'
+        : 'No campaigns in this scope yet. Create one with createCampaign.',
+    });
+  }
+
+  function drawUplift(impact, allianceId) {
+    const note = $('[data-note="uplift"]');
+    if (!impact) {
+      charts.draw(figure('uplift'), { kind: 'time', x: [], xLabel: 'Time', units: { y: 'satisfaction' }, labels: { y: 'Satisfaction' }, series: [], empty: "Pick an alliance in Scope to see how its joint offer satisfies learners against each member's own." });
+      note.textContent = '';
+      return;
+    }
+    const names = state.alliances.get(allianceId).members;
+    const x = impact.points.map((p) => Date.parse(p.bucketStart) / 1000);
+    charts.draw(figure('uplift'), {
+      kind: 'time', x, xLabel: `Time (${f.zone})`,
+      units: { y: 'satisfaction', y2: 'points' }, labels: { y: 'Satisfaction', y2: 'Uplift ρ' },
+      series: [
+        ...impact.memberIds.map((id, m) => ({ label: `${names.get(id) || id} (own)`, unit: 'satisfaction', values: impact.points.map((p) => p.members[m].satisfaction) })),
+        { label: 'Joint offer', unit: 'satisfaction', values: impact.points.map((p) => p.joint.satisfaction) },
+        { label: 'Uplift ρ', unit: 'points', scale: 'y2', values: impact.points.map((p) => p.uplift) },
+      ],
+      empty: 'No ratings of this alliance in the window. Ratings of joint courses and of each member’s own courses are compared here.',
+    });
+    const fit = impact.fit;
+    note.textContent = fit.coefficients
+      ? `Fit over ${fit.points} buckets: ${fit.coefficients.map((c) => `${c.name} ${f.fixed(c.estimate, 2)} [${f.fixed(c.low, 2)}, ${f.fixed(c.high, 2)}]`).join(', ')}; R² ${f.fixed(fit.rSquared, 2)}.`
+      : `No fit: ${fit.reason}`;
+  }
+
+  /** Loads the window's figures and redraws every chart; a later scope or window wins. */
+  async function refresh() {
+    // One drawing at a time per scope and window; one for a new choice starts at once.
+    const generation = state.generation;
+    if (state.refreshing === generation) {
+      state.again = true;
+      return;
+    }
+    state.refreshing = generation;
     try {
-      digits = new Intl.NumberFormat('en', { style: 'currency', currency: m.currency }).resolvedOptions().maximumFractionDigits;
-    } catch (_) { /* an unknown code keeps two digits */ }
-    return { value: m.amountMinor / 10 ** digits, text: `${(m.amountMinor / 10 ** digits).toFixed(digits)} ${m.currency}` };
+      const allianceId = $('#scope').value || null;
+      const win = WINDOWS[$('#window').value];
+      const to = new Date();
+      const from = new Date(to.getTime() - win.ms);
+      const period = { from: from.toISOString(), to: to.toISOString() };
+      const [figures, impact] = await Promise.all([
+        query(FIGURES, { ...period, bucket: win.bucket, allianceId }),
+        allianceId ? query(IMPACT, { ...period, a: allianceId, bucket: win.impactBucket }) : Promise.resolve(null),
+      ]);
+      if (generation !== state.generation) return;
+      drawSeries(figures.metricsSeries.points, win.bucket);
+      drawFunnel(figures.funnel);
+      drawCampaigns(figures.campaigns.edges);
+      drawUplift(impact && impact.allianceImpact, allianceId);
+      $('#board').dataset.drawn = String(Number($('#board').dataset.drawn || 0) + 1);
+    } catch (error) {
+      if (generation === state.generation) setStatus(error.message, true);
+    } finally {
+      if (state.refreshing === generation) {
+        state.refreshing = null;
+        if (state.again) {
+          state.again = false;
+          scheduleRefresh();
+        }
+      }
+    }
   }
 
-  function plot(metric, value, label) {
-    const figure = document.querySelector(`.chart[data-metric="${metric}"]`);
-    const output = figure.querySelector('output');
-    output.textContent = label;
-    output.dataset.raw = value === null ? '' : String(value);
-    if (value === null) return;
-    const points = (state.series[metric] = (state.series[metric] || []).concat(value).slice(-MAX_POINTS));
-    const svg = figure.querySelector('svg');
-    const min = Math.min(...points);
-    const max = Math.max(...points);
-    const span = max - min || Math.abs(max) || 1;
-    const xy = points.map((v, i) => [points.length === 1 ? 150 : (i / (points.length - 1)) * 300, 92 - ((v - min) / span) * 84]);
-    svg.innerHTML =
-      `<polyline points="${xy.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"></polyline>` +
-      `<circle cx="${xy[xy.length - 1][0].toFixed(1)}" cy="${xy[xy.length - 1][1].toFixed(1)}" r="3"></circle>`;
-    svg.dataset.points = String(points.length);
-  }
-
-  function show(snapshot) {
-    const revenue = snapshot.revenue.map(money);
-    plot('revenue', revenue.length ? revenue[0].value : 0, revenue.length ? revenue.map((r) => r.text).join(' · ') : '0');
-    plot('ctr', snapshot.ctr, `${(snapshot.ctr * 100).toFixed(2)}% (${snapshot.clicks}/${snapshot.impressions})`);
-    plot('conversions', snapshot.conversions, String(snapshot.conversions));
-    plot('satisfaction', snapshot.satisfaction, snapshot.satisfaction === null ? 'no ratings' : `${(snapshot.satisfaction * 100).toFixed(1)}% (${snapshot.ratings} ratings)`);
-    $('#updated').textContent = `updated ${new Date(snapshot.at).toLocaleTimeString()}`;
+  function scheduleRefresh() {
+    if (state.timer) return;
+    state.timer = setTimeout(() => {
+      state.timer = null;
+      refresh();
+    }, REFRESH_MS);
   }
 
   function showSettlement(s) {
     const summary = $('#settlement-summary');
     const table = $('#settlement-lines');
     if (!s) {
-      summary.textContent = 'No settlement yet.';
+      summary.textContent = 'No settlement yet. A member runs one with runSettlement once the period has ended.';
       table.hidden = true;
       return;
     }
-    summary.textContent = `${s.periodStart.slice(0, 10)} – ${s.periodEnd.slice(0, 10)} · ${s.status} · net ${money(s.net).text} · ${s.eventCount} events`;
+    summary.textContent = `${f.dateMinute(s.periodStart)} – ${f.dateMinute(s.periodEnd)} · ${s.status} · net ${f.money(s.net).text} · ${f.counted(s.eventCount, 'event')}`;
     summary.dataset.settlement = s.id;
-    table.querySelector('tbody').innerHTML = s.lines
-      .map((l) => `<tr><td></td><td>${l.agreementVersion}</td><td>${(l.shareBasisPoints / 100).toFixed(2)}%</td><td>${money(l.amount).text}</td></tr>`)
-      .join('');
-    // Brand names are user data: set as text, never as markup.
-    table.querySelectorAll('tbody tr').forEach((row, i) => (row.firstElementChild.textContent = s.lines[i].brand.name));
+    table.querySelector('tbody').replaceChildren(
+      ...s.lines.map((l) => {
+        const row = document.createElement('tr');
+        // Brand names are user data: set as text, never as markup.
+        for (const [text, className] of [[l.brand.name, ''], [String(l.agreementVersion), ''], [`${f.fixed(l.shareBasisPoints / 100, 2)}%`, ''], [f.money(l.amount).text, 'amount']]) {
+          row.append(Object.assign(document.createElement('td'), { textContent: text, className }));
+        }
+        return row;
+      }),
+    );
     table.hidden = false;
   }
 
@@ -103,17 +270,26 @@
     );
   }
 
-  async function watch() {
+  function stopWatching() {
+    state.generation += 1;
     state.stops.splice(0).forEach((stop) => stop());
-    state.series = {};
-    document.querySelectorAll('.chart svg').forEach((svg) => {
-      svg.innerHTML = '';
-      svg.dataset.points = '0';
-    });
+    state.again = false;
+    clearTimeout(state.timer);
+    state.timer = null;
+  }
+
+  async function watch() {
+    stopWatching();
+    charts.clear([...document.querySelectorAll('.chart')]);
     const allianceId = $('#scope').value || null;
-    const windowName = $('#window').value;
     setStatus('Live.', false);
-    state.stops.push(subscribe(METRICS, { window: windowName, allianceId }, (data) => show(data.metrics)));
+    state.stops.push(
+      subscribe(METRICS, { window: $('#window').value, allianceId }, (data) => {
+        showTotals(data.metrics);
+        scheduleRefresh();
+      }),
+    );
+    await refresh();
     if (!allianceId) {
       showSettlement(undefined);
       $('#settlement-summary').textContent = 'Pick an alliance to see its latest settlement.';
@@ -129,15 +305,20 @@
     state.token = $('#token').value.trim();
     setStatus('Signing in…', false);
     try {
-      const data = await query(`{ me { brand { id name } } alliances(first: 100, status: ACTIVE) { edges { node { id name } } } }`);
+      const data = await query(`{ me { brand { id name } } alliances(first: 100, status: ACTIVE) { edges { node { id name members { status brand { id name } } } } } }`);
       if (!data.me.brand) throw new Error('This credential belongs to no brand.');
       const scope = $('#scope');
-      scope.innerHTML = '';
-      scope.add(new Option(`Brand: ${data.me.brand.name}`, ''));
-      for (const { node } of data.alliances.edges) scope.add(new Option(`Alliance: ${node.name}`, node.id));
+      scope.replaceChildren(new Option(`Brand: ${data.me.brand.name}`, ''));
+      state.alliances.clear();
+      for (const { node } of data.alliances.edges) {
+        scope.add(new Option(`Alliance: ${node.name}`, node.id));
+        state.alliances.set(node.id, { name: node.name, members: new Map(node.members.map((m) => [m.brand.id, m.brand.name])) });
+      }
       if (state.client) state.client.dispose();
       const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
       state.client = window.graphqlWs.createClient({ url, connectionParams: { authorization: authorization() }, retryAttempts: 5 });
+      $('#signin').hidden = true;
+      $('#signout').hidden = false;
       $('#board').hidden = false;
       await watch();
     } catch (error) {
@@ -145,7 +326,24 @@
     }
   }
 
+  function signOut() {
+    stopWatching();
+    if (state.client) state.client.dispose();
+    state.client = null;
+    state.token = null;
+    state.alliances.clear();
+    charts.clear([...document.querySelectorAll('.chart')]);
+    $('#token').value = '';
+    $('#scope').replaceChildren();
+    $('#board').hidden = true;
+    $('#signout').hidden = true;
+    $('#signin').hidden = false;
+    setStatus('Signed out. The credential is forgotten.', false);
+  }
+
+  charts.observe([...document.querySelectorAll('.chart')]);
   $('#signin').addEventListener('submit', signIn);
+  $('#signout').addEventListener('click', signOut);
   $('#scope').addEventListener('change', () => watch().catch((e) => setStatus(e.message, true)));
   $('#window').addEventListener('change', () => watch().catch((e) => setStatus(e.message, true)));
 })();

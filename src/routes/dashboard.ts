@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Router } from 'express';
 import { packageRoot } from '../package-root';
@@ -7,9 +6,10 @@ import { packageRoot } from '../package-root';
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
- * GET /dashboard: the live dashboard (public/dashboard), and the graphql-ws
- * browser client it uses, from the installed package. Static files; the
- * page signs in with a credential the user pastes.
+ * GET /dashboard: the live dashboard (public/dashboard), with the browser
+ * builds it uses from the installed packages: the graphql-ws client and
+ * uPlot, its charting library. Static files; the page signs in with a
+ * credential the user pastes.
  */
 export function dashboard(): Router {
   const router = express.Router();
@@ -18,11 +18,18 @@ export function dashboard(): Router {
     res.set('x-content-type-options', 'nosniff');
     res.set('referrer-policy', 'no-referrer');
   };
-  const client = path.join(path.dirname(require.resolve('graphql-ws')), '..', 'umd', 'graphql-ws.min.js');
-  router.get('/dashboard/graphql-ws.js', (_req, res) => {
-    headers(res);
-    res.type('application/javascript').sendFile(client);
-  });
+  const uplot = path.join(path.dirname(require.resolve('uplot')));
+  const vendored: Record<string, string> = {
+    '/dashboard/graphql-ws.js': path.join(path.dirname(require.resolve('graphql-ws')), '..', 'umd', 'graphql-ws.min.js'),
+    '/dashboard/uplot.js': path.join(uplot, 'uPlot.iife.min.js'),
+    '/dashboard/uplot.css': path.join(uplot, 'uPlot.min.css'),
+  };
+  for (const [route, file] of Object.entries(vendored)) {
+    router.get(route, (_req, res) => {
+      headers(res);
+      res.sendFile(file);
+    });
+  }
   router.get('/dashboard', (req, res, next) => {
     // /dashboard and /dashboard/ both serve the page; its assets are linked absolutely.
     if (req.path !== '/dashboard' && req.path !== '/dashboard/') return next();
