@@ -116,11 +116,11 @@ export class ImpactService {
     void ctx.brandId; // FORBIDDEN for a platform admin: funnels belong to a brand or its alliance
     const before = new Date(from.getTime() - (to.getTime() - from.getTime()));
     const manager = await ctx.manager();
-    const [row]: { current: FunnelCounts | null; previous: FunnelCounts | null }[] = await manager.query(
-      `select allied_funnel($1, $2, $3, $4) as current, allied_funnel($1, $2, $5, $3) as previous`,
-      [allianceId, campaignId, from, to, before],
+    const [{ funnel: row }]: { funnel: { current: FunnelCounts; previous: FunnelCounts } | null }[] = await manager.query(
+      `select allied_funnel($1, $2, $3, $4, $5) as funnel`,
+      [allianceId, campaignId, before, from, to],
     );
-    if (!row.current || !row.previous) throw notFound(campaignId ? 'Campaign' : 'Alliance');
+    if (!row) throw notFound(campaignId ? 'Campaign' : 'Alliance');
     const market = row.current.marketSize;
     const marketUnknown = campaignId
       ? 'No target market size is set for the campaign (setTargetMarketSize with its campaignId): awareness is unknown.'

@@ -18,7 +18,7 @@ import type { AfterStoreHook, StoredEvent } from './event.service';
  *
  * Any event counts as being seen, an impression included. A refund does not
  * undo a purchase's count: stages describe what the learner did. Each
- * learner's row keeps its purchases, first purchase and last seen time,
+ * learner's row keeps its purchases, first purchase, first and last seen times,
  * updated with the events in their transaction; the stage is read from them
  * and the clock (allied_lifecycle_stage), so a learner moves from NEW to
  * ACTIVE, or to LAPSED, as time passes without any event.
@@ -35,14 +35,15 @@ export type LifecycleCountsView = Record<'prospect' | 'new' | 'active' | 'lapsed
 
 
 export class LifecycleService {
-  /** Updates the purchases, first purchase and last seen time of the stored events' learners, in their transaction. */
+  /** Updates the purchases, first purchase, first and last seen times of the stored events' learners, in their transaction (the funnel reads first seen). */
   readonly afterStore: AfterStoreHook = (ctx, stored) => this.record(ctx, stored);
 
   private async record(ctx: RequestContext, stored: readonly StoredEvent[]): Promise<void> {
-    const byLearner = new Map<string, { purchases: number; firstPurchase: Date | null; lastSeen: Date }>();
+    const byLearner = new Map<string, { purchases: number; firstPurchase: Date | null; firstSeen: Date; lastSeen: Date }>();
     for (const e of stored) {
-      const l = byLearner.get(e.learner) ?? { purchases: 0, firstPurchase: null, lastSeen: e.at };
+      const l = byLearner.get(e.learner) ?? { purchases: 0, firstPurchase: null, firstSeen: e.at, lastSeen: e.at };
       if (e.at > l.lastSeen) l.lastSeen = e.at;
+      if (e.at < l.firstSeen) l.firstSeen = e.at;
       if (e.type === EventType.PURCHASE) {
         l.purchases++;
         if (!l.firstPurchase || e.at < l.firstPurchase) l.firstPurchase = e.at;
@@ -57,8 +58,9 @@ export class LifecycleService {
     await manager.query(`select id from learners where tenant_id = $1 and id = any($2::uuid[]) order by id for no key update`, [ctx.brandId, ids]);
     await manager.query(
       `update learners l set purchases = l.purchases + u.purchases,
-         first_purchase_at = least(l.first_purchase_at, u.first_purchase), last_seen_at = greatest(l.last_seen_at, u.last_seen)
-       from unnest($2::uuid[], $3::int[], $4::timestamptz[], $5::timestamptz[]) as u(id, purchases, first_purchase, last_seen)
+         first_purchase_at = least(l.first_purchase_at, u.first_purchase), last_seen_at = greatest(l.last_seen_at, u.last_seen),
+         first_seen_at = least(l.first_seen_at, u.first_seen)
+       from unnest($2::uuid[], $3::int[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[]) as u(id, purchases, first_purchase, last_seen, first_seen)
        where l.tenant_id = $1 and l.id = u.id`,
       [
         ctx.brandId,
@@ -66,6 +68,7 @@ export class LifecycleService {
         ids.map((id) => byLearner.get(id)!.purchases),
         ids.map((id) => byLearner.get(id)!.firstPurchase),
         ids.map((id) => byLearner.get(id)!.lastSeen),
+        ids.map((id) => byLearner.get(id)!.firstSeen),
       ],
     );
   }

@@ -179,6 +179,21 @@ describe('alliance impact', () => {
     expect(funnel.current.unknown).toEqual([expect.stringMatching(/No target market size is set for your brand/)]);
   });
 
+  it('counts a learner as acquired until an earlier event of it arrives, however late', async () => {
+    const acquired = async () => (await app.ok(lead.token, FUNNEL, period)).funnel.current.stages[1].count as number;
+    const before = await acquired();
+    const late: Generated[] = [{ brand: 'lead', type: 'VIEW', learner: 'late-0', at: FROM + 3_600_000 }];
+    await record(lead, late);
+    generated.push(...late);
+    expect(await acquired()).toBe(before + 1);
+    // The learner's first event, sent after its later one: it was seen before the period after all.
+    const earlier: Generated[] = [{ brand: 'lead', type: 'VIEW', learner: 'late-0', at: EARLIER }];
+    await record(lead, earlier);
+    generated.push(...earlier);
+    expect(await acquired()).toBe(before);
+    check((await app.ok(lead.token, FUNNEL, period)).funnel, (g) => g.brand === 'lead');
+  });
+
   it('measures awareness and the composite index against the market size the brand sets', async () => {
     expect(codes(await app.gql(app.token(lead.id, [Role.EDITOR]), MARKET, { s: 2000 }))).toEqual(['FORBIDDEN']);
     expect(codes(await app.gql(lead.token, MARKET, { s: 0 }))).toEqual(['BAD_USER_INPUT']);
