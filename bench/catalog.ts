@@ -6,16 +6,22 @@
  * For each database (embedded PGlite; PostgreSQL when BENCH_DATABASE_URL is
  * set) it seeds two brands of 200 courses each, loads the server with
  * autocannon, then drives the statements the server issued for one such
- * request at the same concurrency for the same time. The numbers go into the
- * `## catalog` section of bench/RESULTS.md.
+ * request at the same concurrency for the same time. On PostgreSQL it also
+ * loads PostGraphile 5 over the same database (bench/peers/postgraphile), in
+ * rounds alternating with Allied's. The numbers go into the `## catalog`
+ * section of bench/RESULTS.md.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/catalog.js
  *
  * Environment: BENCH_DATABASE_URL (a PostgreSQL server on which a throwaway
  * database is created and dropped), BENCH_DURATION (seconds, default 20),
  * BENCH_CONNECTIONS (default 32), BENCH_WARMUP (seconds, default 5),
- * BENCH_EMBEDDED=0 to skip the embedded database.
+ * BENCH_EMBEDDED=0 to skip the embedded database, BENCH_PEER=0 to skip the
+ * PostGraphile peer, BENCH_ROUNDS (alternating rounds, default 2).
  */
+// First: the libraries below read NODE_ENV as they load.
+import './production-env';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,12 +40,20 @@ const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
 const COURSES_PER_BRAND = 200;
 const PAGE = 50;
 const CATALOG_QUERY = `{ courses(first: ${PAGE}) { edges { node { id title price { amountMinor currency } owner { name } } } } }`;
+/**
+ * The same page from PostGraphile's generated schema: the caller's courses (RLS, as for Allied), newest first,
+ * with the price's columns and the owning brand's name through the foreign key.
+ */
+const PEER_QUERY = `{ allCourses(first: ${PAGE}, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_DESC]) { edges { node { id title priceMinor currency brandByTenantId { name } } } } }`;
+const PEER_DIR = path.resolve(__dirname, '..', '..', 'bench', 'peers', 'postgraphile');
 
 const duration = positiveInt('BENCH_DURATION', 20);
 const connections = positiveInt('BENCH_CONNECTIONS', 32);
 const warmup = nonNegativeInt('BENCH_WARMUP', 5);
 const postgresUrl = process.env.BENCH_DATABASE_URL || undefined;
 const runEmbedded = !/^(0|false|no|off)$/i.test(process.env.BENCH_EMBEDDED ?? '');
+const runPeer = !/^(0|false|no|off)$/i.test(process.env.BENCH_PEER ?? '');
+const rounds = positiveInt('BENCH_ROUNDS', 2);
 
 
 interface Statement {
@@ -61,14 +75,14 @@ interface Outcome {
   database: string;
   version: string;
   poolSize: number;
-  server: Load;
+  /** Allied in each round; on PostgreSQL each round is Allied, then PostGraphile. */
+  server: Load[];
+  peer: Load[];
   floor: Load;
   statements: Statement[];
 }
 
 async function main(): Promise<void> {
-  // The server runs as it does in production (Apollo and Express read NODE_ENV themselves).
-  process.env.NODE_ENV ??= 'production';
   const outcomes: Outcome[] = [];
   if (runEmbedded) outcomes.push(await measure('embedded'));
   if (postgresUrl) outcomes.push(await measure('postgres'));
@@ -95,20 +109,34 @@ async function measure(kind: 'embedded' | 'postgres'): Promise<Outcome> {
     console.log(`statements per request (${statements.length}):`);
     for (const s of statements) console.log(`  ${oneLine(s.text)}  ${JSON.stringify(s.values ?? [])}`);
 
-    const serverLoad = await loadServer(server.url, owner, body);
-    console.log(`server: ${describe(serverLoad)}`);
+    const peer = kind === 'postgres' && runPeer ? await startPeer(databaseUrlOf(database), config.databasePoolSize) : undefined;
+    try {
+      const peerBody = peer ? await verifyPeer(peer.url, owner, body) : '';
+      const serverLoads: Load[] = [];
+      const peerLoads: Load[] = [];
+      // Alternating rounds: Allied, then the peer, on the same database and data.
+      for (let round = 1; round <= rounds; round++) {
+        serverLoads.push(await loadServer(server.url, owner, CATALOG_QUERY, body));
+        console.log(`round ${round} server: ${describe(serverLoads[serverLoads.length - 1])}`);
+        if (peer) {
+          peerLoads.push(await loadServer(peer.url, owner, PEER_QUERY, peerBody));
+          console.log(`round ${round} PostGraphile: ${describe(peerLoads[peerLoads.length - 1])}`);
+        }
+      }
 
-    const url = (database.dataSource.options as { url?: string }).url as string;
-    const poolSize = kind === 'embedded' ? 1 : config.databasePoolSize;
-    floorPool = new pg.Pool({ connectionString: url, max: poolSize });
-    // Dropping the database afterwards terminates idle connections; that is not a failure.
-    floorPool.on('error', () => undefined);
-    const [{ version }] = (await floorPool.query<{ version: string }>('select version()')).rows;
-    const floorLoad = await loadFloor(floorPool, statements);
-    console.log(`floor:  ${describe(floorLoad)}`);
-    console.log(`floor ÷ server: ${(floorLoad.perSecond / serverLoad.perSecond).toFixed(2)}`);
-
-    return { database: kind, version, poolSize, server: serverLoad, floor: floorLoad, statements };
+      const url = databaseUrlOf(database);
+      const poolSize = kind === 'embedded' ? 1 : config.databasePoolSize;
+      floorPool = new pg.Pool({ connectionString: url, max: poolSize });
+      // Dropping the database afterwards terminates idle connections; that is not a failure.
+      floorPool.on('error', () => undefined);
+      const [{ version }] = (await floorPool.query<{ version: string }>('select version()')).rows;
+      const floorLoad = await loadFloor(floorPool, statements);
+      console.log(`floor:  ${describe(floorLoad)}`);
+      console.log(`floor ÷ server: ${(floorLoad.perSecond / best(serverLoads)).toFixed(2)}`);
+      return { database: kind, version, poolSize, server: serverLoads, peer: peerLoads, floor: floorLoad, statements };
+    } finally {
+      await peer?.stop();
+    }
   } finally {
     await server?.stop();
     await floorPool?.end();
@@ -131,6 +159,11 @@ async function openStore(kind: 'embedded' | 'postgres'): Promise<Store> {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     ALLIED_DEMO: 'false',
+    // Production requires the secret that signs email links.
+    ALLIED_TRACKING_SECRET: 'allied-bench-tracking-secret-0123456789abcdefghij',
+    // The per-address and per-brand request rates (200 and 100 a second by default) would refuse the load itself.
+    ALLIED_RATE_LIMIT_PER_IP: '0',
+    ALLIED_RATE_LIMIT_PER_BRAND: '0',
   };
   if (kind === 'embedded') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'allied-bench-'));
@@ -167,6 +200,72 @@ async function openStore(kind: 'embedded' | 'postgres'): Promise<Store> {
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+function databaseUrlOf(database: Database): string {
+  return (database.dataSource.options as { url?: string }).url as string;
+}
+
+const best = (loads: Load[]) => Math.max(...loads.map((l) => l.perSecond));
+
+interface Peer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * PostGraphile 5 over the same database (bench/peers/postgraphile/serve.cjs) in a process of its own: installed
+ * into its folder from its own lockfile on first use, connected as the benchmark's database user, answering each
+ * operation as the role allied_app with the token's brand in app.tenant_id, from a pool of the server's size.
+ */
+async function startPeer(databaseUrl: string, poolSize: number): Promise<Peer> {
+  if (!fs.existsSync(path.join(PEER_DIR, 'node_modules', 'postgraphile'))) {
+    console.log('installing the PostGraphile peer (bench/peers/postgraphile, npm ci)');
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: PEER_DIR, stdio: 'inherit' });
+  }
+  const child = spawn(process.execPath, ['serve.cjs'], {
+    cwd: PEER_DIR,
+    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, JWT_SECRET, POOL_SIZE: String(poolSize), PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  // Its output is read to the end, so that it never blocks on a full pipe.
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = /ready (http:\/\/\S+)/.exec(output);
+      if (ready) resolve(ready[1]);
+    });
+    void exited.then((code) => reject(new Error(`the PostGraphile peer exited (${code}): ${output.slice(-2000)}`)));
+  });
+  console.log(`PostGraphile peer at ${url}`);
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The peer's page must hold the same 50 courses, with the same titles, prices and owner, as Allied's. */
+async function verifyPeer(url: string, owner: string, alliedBody: string): Promise<string> {
+  const { text, data } = await new Api(url).post(owner, PEER_QUERY);
+  type Row = { title: string; price: string; owner: string };
+  const ours: Row[] = JSON.parse(alliedBody).data.courses.edges.map((e: any) => ({
+    title: e.node.title,
+    price: `${e.node.price.amountMinor} ${e.node.price.currency}`,
+    owner: e.node.owner.name,
+  }));
+  const theirs: Row[] = data.allCourses.edges.map((e: any) => ({ title: e.node.title, price: `${e.node.priceMinor} ${e.node.currency}`, owner: e.node.brandByTenantId.name }));
+  if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
+    throw new Error(`PostGraphile's page differs from Allied's: ${JSON.stringify(theirs.slice(0, 3))}… against ${JSON.stringify(ours.slice(0, 3))}…`);
+  }
+  return text;
 }
 
 /** GraphQL over HTTP, failing on any error. */
@@ -256,13 +355,13 @@ async function verify(api: Api, owner: string): Promise<{ body: string; statemen
   return { body: result.text, statements };
 }
 
-/** The server under autocannon (in a worker thread, so it does not share the server's event loop). */
-async function loadServer(url: string, owner: string, body: string): Promise<Load> {
+/** A server (Allied or the peer) under autocannon, in a worker thread so it does not share Allied's event loop. */
+async function loadServer(url: string, owner: string, query: string, body: string): Promise<Load> {
   const options = {
     url,
     method: 'POST' as const,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${owner}` },
-    body: JSON.stringify({ query: CATALOG_QUERY }),
+    body: JSON.stringify({ query }),
     connections,
     workers: 1,
   };
@@ -357,16 +456,19 @@ const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
 function table(outcomes: Outcome[]): string {
   const rows = [
-    '| database | pool | server req/s | server p50 ms | server p99 ms | floor req/s | floor p50 ms | floor p99 ms | floor ÷ server |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| database | pool | round | server req/s | server p50 ms | server p99 ms | PostGraphile req/s | PostGraphile p99 ms | server ÷ PostGraphile | floor req/s | floor p99 ms | floor ÷ server |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const o of outcomes) {
-    rows.push(
-      `| ${o.database === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL'} | ${o.poolSize} | ` +
-        `${o.server.perSecond.toFixed(0)} | ${ms(o.server.p50)} | ${ms(o.server.p99)} | ` +
-        `${o.floor.perSecond.toFixed(0)} | ${ms(o.floor.p50)} | ${ms(o.floor.p99)} | ` +
-        `${(o.floor.perSecond / o.server.perSecond).toFixed(2)} |`,
-    );
+    o.server.forEach((server, i) => {
+      const peer = o.peer[i];
+      rows.push(
+        `| ${o.database === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL'} | ${o.poolSize} | ${i + 1} | ` +
+          `${server.perSecond.toFixed(0)} | ${ms(server.p50)} | ${ms(server.p99)} | ` +
+          `${peer ? peer.perSecond.toFixed(0) : '–'} | ${peer ? ms(peer.p99) : '–'} | ${peer ? (server.perSecond / peer.perSecond).toFixed(2) : '–'} | ` +
+          `${o.floor.perSecond.toFixed(0)} | ${ms(o.floor.p99)} | ${(o.floor.perSecond / server.perSecond).toFixed(2)} |`,
+      );
+    });
   }
   return rows.join('\n');
 }
@@ -374,7 +476,8 @@ function table(outcomes: Outcome[]): string {
 /** Replaces the `## catalog` section of RESULTS.md (creating the file if needed), leaving other sections alone. */
 function writeResults(outcomes: Outcome[]): void {
   const failures = outcomes.flatMap((o) => [
-    `${o.database} server ${o.server.failures}`,
+    `${o.database} server ${o.server.map((l) => l.failures).join('+')}`,
+    ...(o.peer.length ? [`${o.database} PostGraphile ${o.peer.map((l) => l.failures).join('+')}`] : []),
     `${o.database} floor ${o.floor.failures}`,
   ]);
   const statements = outcomes[0].statements.map((s) => `\`${abbreviate(oneLine(s.text))}\``).join('; ');
@@ -395,6 +498,16 @@ function writeResults(outcomes: Outcome[]): void {
       `${duration} s measured after ${warmup} s of warm-up; connection pool of the size the server uses.`,
     `- Floor: per iteration, one pooled \`pg\` connection runs the server's statements for one request, ` +
       `with the same parameters: ${statements}.`,
+    `- Peer (PostgreSQL): PostGraphile 5.1.5, amber preset (bench/peers/postgraphile), in its own process, same database, ` +
+      `same JWT verified per request, each operation in one transaction as allied_app with app.tenant_id set (pgSettings), ` +
+      `pool of the server's size. Its query, checked to return the same 50 courses, prices and owner:`,
+    '',
+    '```graphql',
+    PEER_QUERY,
+    '```',
+    '',
+    `- Rounds: ${rounds}, alternating Allied and PostGraphile; the floor once after them. Allied's request-rate limits are off ` +
+      `(ALLIED_RATE_LIMIT_PER_IP=0, ALLIED_RATE_LIMIT_PER_BRAND=0): by default they cap one brand at 100 requests a second.`,
     `- Failed requests or iterations: ${failures.join(', ')}.`,
     '- Server latencies come from autocannon in whole milliseconds; the floor\'s are measured to the microsecond.',
     '',
