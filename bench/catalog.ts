@@ -34,7 +34,7 @@ import { createLogger } from '../src/logger';
 import { startServer, type RunningServer } from '../src/server';
 import { resolveJwtKeys, signToken, type JwtKeys } from '../src/tenancy/credentials';
 import { Role } from '../src/tenancy/roles';
-import { machine, nonNegativeInt, now, positiveInt, RESULTS_FILE, throwawayDatabase, writeSection } from './support';
+import { benchAgreement, benchAlliance, benchBrands, machine, nonNegativeInt, now, positiveInt, RESULTS_FILE, throwawayDatabase, writeSection } from './support';
 
 const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
 const COURSES_PER_BRAND = 200;
@@ -73,6 +73,7 @@ interface Load {
 
 interface Outcome {
   database: string;
+  scenario: string;
   version: string;
   poolSize: number;
   /** Allied in each round; on PostgreSQL each round is Allied, then PostGraphile. */
@@ -84,63 +85,168 @@ interface Outcome {
 
 async function main(): Promise<void> {
   const outcomes: Outcome[] = [];
-  if (runEmbedded) outcomes.push(await measure('embedded'));
-  if (postgresUrl) outcomes.push(await measure('postgres'));
+  if (runEmbedded) outcomes.push(...(await measure('embedded')));
+  if (postgresUrl) outcomes.push(...(await measure('postgres')));
   else console.log('BENCH_DATABASE_URL is not set: PostgreSQL is skipped.');
   if (outcomes.length === 0) throw new Error('Nothing to measure: BENCH_EMBEDDED=0 and no BENCH_DATABASE_URL.');
   writeResults(outcomes);
   console.log(`\n${table(outcomes)}\nWritten to ${path.relative(process.cwd(), RESULTS_FILE)}.`);
 }
 
-/** One database, end to end: open, serve, seed, load the server, run the floor, close. */
-async function measure(kind: 'embedded' | 'postgres'): Promise<Outcome> {
+/** A page read the same way by Allied and by the peer, and what its rows must be. */
+interface Scenario {
+  name: string;
+  query: string;
+  peerQuery: string;
+  /** Throws when Allied's page is not the expected one. */
+  check(edges: { node: { title: string; owner: { name: string } } }[]): void;
+}
+
+const OWN_PAGE: Scenario = {
+  name: 'own catalog',
+  query: CATALOG_QUERY,
+  peerQuery: PEER_QUERY,
+  check(edges) {
+    const foreign = edges.filter((e) => e.node.owner.name !== 'Northwind Academy');
+    if (foreign.length > 0) throw new Error(`the page holds ${foreign.length} courses of another brand`);
+  },
+};
+
+/**
+ * The brand's catalog in the ALLIANCE scope (its own courses and the joint courses of its two ACTIVE alliances)
+ * among ALLIANCE_SCENARIO_COURSES courses. For the peer, row-level security shows exactly those: the partners'
+ * own courses are not PUBLISHED, so the partner policy adds none, and PostGraphile's plain list is the same set.
+ */
+const ALLIANCE_PAGE: Scenario = {
+  name: 'ALLIANCE scope, 10,000 courses',
+  query: `{ courses(first: ${PAGE}, filter: { scope: ALLIANCE }) { edges { node { id title price { amountMinor currency } owner { name } } } } }`,
+  peerQuery: PEER_QUERY,
+  check(edges) {
+    const owners = new Set(edges.map((e) => e.node.owner.name));
+    if (![...owners].every((o) => ['Northwind Academy', 'eastgate club', 'westfield league'].includes(o))) {
+      throw new Error(`the ALLIANCE page holds courses of brands outside the alliances: ${[...owners].join(', ')}`);
+    }
+    if (owners.size < 2) throw new Error(`the ALLIANCE page holds only ${[...owners].join('')}'s courses: no joint course`);
+  },
+};
+const ALLIANCE_SCENARIO_COURSES = 10_000;
+const JOINT_PER_ALLIANCE = 150;
+
+/** One database, end to end: open, serve, seed, then per scenario load the server (and the peer) and the floor; close. */
+async function measure(kind: 'embedded' | 'postgres'): Promise<Outcome[]> {
   console.log(`\n== ${kind}`);
   const store = await openStore(kind);
   let server: RunningServer | undefined;
-  let floorPool: pg.Pool | undefined;
   try {
     const { config, database } = store;
     server = await startServer(config, database, createLogger(config.logLevel));
     const keys = resolveJwtKeys(config);
     const api = new Api(server.url);
-
     const owner = await seed(api, keys);
-    const { body, statements } = await verify(api, owner);
-    console.log(`statements per request (${statements.length}):`);
-    for (const s of statements) console.log(`  ${oneLine(s.text)}  ${JSON.stringify(s.values ?? [])}`);
-
     const peer = kind === 'postgres' && runPeer ? await startPeer(databaseUrlOf(database), config.databasePoolSize) : undefined;
     try {
-      const peerBody = peer ? await verifyPeer(peer.url, owner, body) : '';
-      const serverLoads: Load[] = [];
-      const peerLoads: Load[] = [];
-      // Alternating rounds: Allied, then the peer, on the same database and data.
-      for (let round = 1; round <= rounds; round++) {
-        serverLoads.push(await loadServer(server.url, owner, CATALOG_QUERY, body));
-        console.log(`round ${round} server: ${describe(serverLoads[serverLoads.length - 1])}`);
-        if (peer) {
-          peerLoads.push(await loadServer(peer.url, owner, PEER_QUERY, peerBody));
-          console.log(`round ${round} PostGraphile: ${describe(peerLoads[peerLoads.length - 1])}`);
-        }
+      const outcomes = [await measureScenario(kind, OWN_PAGE, server.url, owner, config.databasePoolSize, database, peer)];
+      if (kind === 'postgres') {
+        await seedAlliances(api, keys, owner, databaseUrlOf(database));
+        outcomes.push(await measureScenario(kind, ALLIANCE_PAGE, server.url, owner, config.databasePoolSize, database, peer));
       }
-
-      const url = databaseUrlOf(database);
-      const poolSize = kind === 'embedded' ? 1 : config.databasePoolSize;
-      floorPool = new pg.Pool({ connectionString: url, max: poolSize });
-      // Dropping the database afterwards terminates idle connections; that is not a failure.
-      floorPool.on('error', () => undefined);
-      const [{ version }] = (await floorPool.query<{ version: string }>('select version()')).rows;
-      const floorLoad = await loadFloor(floorPool, statements);
-      console.log(`floor:  ${describe(floorLoad)}`);
-      console.log(`floor ÷ server: ${(floorLoad.perSecond / best(serverLoads)).toFixed(2)}`);
-      return { database: kind, version, poolSize, server: serverLoads, peer: peerLoads, floor: floorLoad, statements };
+      return outcomes;
     } finally {
       await peer?.stop();
     }
   } finally {
     await server?.stop();
-    await floorPool?.end();
     await store.close();
+  }
+}
+
+async function measureScenario(
+  kind: 'embedded' | 'postgres',
+  scenario: Scenario,
+  serverUrl: string,
+  owner: string,
+  configuredPool: number,
+  database: Database,
+  peer: Peer | undefined,
+): Promise<Outcome> {
+  console.log(`-- ${scenario.name}`);
+  const api = new Api(serverUrl);
+  const { body, statements } = await verify(api, owner, scenario);
+  console.log(`statements per request (${statements.length}):`);
+  for (const s of statements) console.log(`  ${oneLine(s.text)}  ${JSON.stringify(s.values ?? [])}`);
+  const peerBody = peer ? await verifyPeer(peer.url, owner, body, scenario.peerQuery) : '';
+  const serverLoads: Load[] = [];
+  const peerLoads: Load[] = [];
+  // Alternating rounds: Allied, then the peer, on the same database and data.
+  for (let round = 1; round <= rounds; round++) {
+    serverLoads.push(await loadServer(serverUrl, owner, scenario.query, body));
+    console.log(`round ${round} server: ${describe(serverLoads[serverLoads.length - 1])}`);
+    if (peer) {
+      peerLoads.push(await loadServer(peer.url, owner, scenario.peerQuery, peerBody));
+      console.log(`round ${round} PostGraphile: ${describe(peerLoads[peerLoads.length - 1])}`);
+    }
+  }
+  const poolSize = kind === 'embedded' ? 1 : configuredPool;
+  const floorPool = new pg.Pool({ connectionString: databaseUrlOf(database), max: poolSize });
+  // Dropping the database afterwards terminates idle connections; that is not a failure.
+  floorPool.on('error', () => undefined);
+  try {
+    const [{ version }] = (await floorPool.query<{ version: string }>('select version()')).rows;
+    const floorLoad = await loadFloor(floorPool, statements);
+    console.log(`floor:  ${describe(floorLoad)}`);
+    console.log(`floor ÷ server: ${(floorLoad.perSecond / best(serverLoads)).toFixed(2)}`);
+    return { database: kind, scenario: scenario.name, version, poolSize, server: serverLoads, peer: peerLoads, floor: floorLoad, statements };
+  } finally {
+    await floorPool.end();
+  }
+}
+
+/**
+ * For the ALLIANCE scenario: two partner brands, each in an ACTIVE alliance with the owner's brand (through the
+ * API), JOINT_PER_ALLIANCE joint courses in each, and unallied brands' courses until the database holds
+ * ALLIANCE_SCENARIO_COURSES (those two by SQL, as the database owner); then every course a distinct creation
+ * time over the last hour, in a pseudo-random order, so that the page mixes own and joint courses.
+ */
+async function seedAlliances(api: Api, keys: JwtKeys, owner: string, databaseUrl: string): Promise<void> {
+  const ownerBrand = (await api.post(owner, '{ me { brand { id } } }')).data.me.brand.id as string;
+  const lead = { id: ownerBrand, token: owner };
+  const partners = await benchBrands(api.url, keys, ['eastgate-club', 'westfield-league']);
+  const others = await benchBrands(api.url, keys, ['unallied-one', 'unallied-two', 'unallied-three']);
+  const alliances: string[] = [];
+  for (const [i, partner] of partners.entries()) {
+    const allianceId = await benchAlliance(api.url, lead, [partner], `Bench alliance ${i + 1}`);
+    await benchAgreement(api.url, [lead, partner], allianceId, '2026-01-01T00:00:00Z', [5000, 5000]);
+    alliances.push(allianceId);
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const insert = (tenant: string, alliance: string | null, count: number, label: string) =>
+      client.query(
+        `insert into courses (tenant_id, id, alliance_id, title, topics, level, format, price_minor, currency)
+         select $1, gen_random_uuid(), $2, $3 || ' course ' || g, array['python'], 'BEGINNER', 'VIDEO', 1000 + g, 'USD'
+         from generate_series(1, $4) g`,
+        [tenant, alliance, label, count],
+      );
+    for (const [i, partner] of partners.entries()) {
+      await insert(partner.id, alliances[i], JOINT_PER_ALLIANCE / 2, `Joint ${i + 1} partner`);
+      await insert(ownerBrand, alliances[i], JOINT_PER_ALLIANCE / 2, `Joint ${i + 1} lead`);
+    }
+    const [{ n }] = (await client.query<{ n: number }>('select count(*)::int as n from courses')).rows;
+    const rest = ALLIANCE_SCENARIO_COURSES - n;
+    for (const [i, other] of others.entries()) await insert(other.id, null, Math.ceil(rest / others.length), `Unallied ${i + 1}`);
+    // Every course of the database a distinct creation time over the last hour, in an order fixed by its id's hash:
+    // the page mixes own and joint courses, and no two ties, so ordering by time then id or by time then key agrees.
+    await client.query(
+      `update courses c set created_at = now() - make_interval(secs => r.k * 0.36)
+       from (select tenant_id, id, row_number() over (order by md5(id::text)) as k from courses) r
+       where c.tenant_id = r.tenant_id and c.id = r.id`,
+    );
+    await client.query('analyze courses');
+    const [{ total }] = (await client.query<{ total: number }>('select count(*)::int as total from courses')).rows;
+    console.log(`seeded 2 ACTIVE alliances with ${JOINT_PER_ALLIANCE} joint courses each; ${total} courses in the database`);
+  } finally {
+    await client.end();
   }
 }
 
@@ -252,9 +358,9 @@ async function startPeer(databaseUrl: string, poolSize: number): Promise<Peer> {
   };
 }
 
-/** The peer's page must hold the same 50 courses, with the same titles, prices and owner, as Allied's. */
-async function verifyPeer(url: string, owner: string, alliedBody: string): Promise<string> {
-  const { text, data } = await new Api(url).post(owner, PEER_QUERY);
+/** The peer's page must hold the same 50 courses, in the same order, with the same titles, prices and owners, as Allied's. */
+async function verifyPeer(url: string, owner: string, alliedBody: string, query: string): Promise<string> {
+  const { text, data } = await new Api(url).post(owner, query);
   type Row = { title: string; price: string; owner: string };
   const ours: Row[] = JSON.parse(alliedBody).data.courses.edges.map((e: any) => ({
     title: e.node.title,
@@ -263,6 +369,8 @@ async function verifyPeer(url: string, owner: string, alliedBody: string): Promi
   }));
   const theirs: Row[] = data.allCourses.edges.map((e: any) => ({ title: e.node.title, price: `${e.node.priceMinor} ${e.node.currency}`, owner: e.node.brandByTenantId.name }));
   if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
+    const at = ours.findIndex((row, i) => JSON.stringify(row) !== JSON.stringify(theirs[i]));
+    console.log(`first difference at row ${at}:`, JSON.stringify(ours.slice(Math.max(0, at - 1), at + 3)), JSON.stringify(theirs.slice(Math.max(0, at - 1), at + 3)));
     throw new Error(`PostGraphile's page differs from Allied's: ${JSON.stringify(theirs.slice(0, 3))}… against ${JSON.stringify(ours.slice(0, 3))}…`);
   }
   return text;
@@ -330,7 +438,7 @@ async function seed(api: Api, keys: JwtKeys): Promise<string> {
  * driver, with their parameters) become the floor's workload, and its body
  * what every loaded response must equal.
  */
-async function verify(api: Api, owner: string): Promise<{ body: string; statements: Statement[] }> {
+async function verify(api: Api, owner: string, scenario: Scenario): Promise<{ body: string; statements: Statement[] }> {
   const statements: Statement[] = [];
   const query = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, config: unknown, values?: unknown, ...rest: unknown[]) {
@@ -343,14 +451,13 @@ async function verify(api: Api, owner: string): Promise<{ body: string; statemen
   } as typeof query;
   let result: { text: string; data: any };
   try {
-    result = await api.post(owner, CATALOG_QUERY);
+    result = await api.post(owner, scenario.query);
   } finally {
     pg.Client.prototype.query = query;
   }
   const edges = result.data.courses.edges as { node: { title: string; owner: { name: string } } }[];
   if (edges.length !== PAGE) throw new Error(`expected ${PAGE} edges, got ${edges.length}`);
-  const foreign = edges.filter((e) => e.node.owner.name !== 'Northwind Academy');
-  if (foreign.length > 0) throw new Error(`the page holds ${foreign.length} courses of another brand`);
+  scenario.check(edges);
   if (statements.length === 0) throw new Error('no SQL was captured for the catalog request');
   return { body: result.text, statements };
 }
@@ -456,14 +563,14 @@ const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
 function table(outcomes: Outcome[]): string {
   const rows = [
-    '| database | pool | round | server req/s | server p50 ms | server p99 ms | PostGraphile req/s | PostGraphile p99 ms | server ÷ PostGraphile | floor req/s | floor p99 ms | floor ÷ server |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| scenario | database | pool | round | server req/s | server p50 ms | server p99 ms | PostGraphile req/s | PostGraphile p99 ms | server ÷ PostGraphile | floor req/s | floor p99 ms | floor ÷ server |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const o of outcomes) {
     o.server.forEach((server, i) => {
       const peer = o.peer[i];
       rows.push(
-        `| ${o.database === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL'} | ${o.poolSize} | ${i + 1} | ` +
+        `| ${o.scenario} | ${o.database === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL'} | ${o.poolSize} | ${i + 1} | ` +
           `${server.perSecond.toFixed(0)} | ${ms(server.p50)} | ${ms(server.p99)} | ` +
           `${peer ? peer.perSecond.toFixed(0) : '–'} | ${peer ? ms(peer.p99) : '–'} | ${peer ? (server.perSecond / peer.perSecond).toFixed(2) : '–'} | ` +
           `${o.floor.perSecond.toFixed(0)} | ${ms(o.floor.p99)} | ${(o.floor.perSecond / server.perSecond).toFixed(2)} |`,
@@ -476,31 +583,40 @@ function table(outcomes: Outcome[]): string {
 /** Replaces the `## catalog` section of RESULTS.md (creating the file if needed), leaving other sections alone. */
 function writeResults(outcomes: Outcome[]): void {
   const failures = outcomes.flatMap((o) => [
-    `${o.database} server ${o.server.map((l) => l.failures).join('+')}`,
-    ...(o.peer.length ? [`${o.database} PostGraphile ${o.peer.map((l) => l.failures).join('+')}`] : []),
-    `${o.database} floor ${o.floor.failures}`,
+    `${o.database} ${o.scenario}: server ${o.server.map((l) => l.failures).join('+')}`,
+    ...(o.peer.length ? [`PostGraphile ${o.peer.map((l) => l.failures).join('+')}`] : []),
+    `floor ${o.floor.failures}`,
   ]);
   const statements = outcomes[0].statements.map((s) => `\`${abbreviate(oneLine(s.text))}\``).join('; ');
   const section = [
     '## catalog',
     '',
-    'A brand OWNER reads the first page of its catalog:',
+    'A brand OWNER reads the first page of its catalog (own catalog: the brand has no alliance):',
     '',
     '```graphql',
     CATALOG_QUERY,
     '```',
     '',
+    `and, on PostgreSQL, the same page once the brand is in two ACTIVE alliances (ALLIANCE scope: its own courses and both alliances' joint ones):`,
+    '',
+    '```graphql',
+    ALLIANCE_PAGE.query,
+    '```',
+    '',
     `- Date: ${now()}`,
     `- Machine: ${machine()}`,
     ...outcomes.map((o) => `- ${o.database === 'embedded' ? 'Embedded database' : 'PostgreSQL'}: ${o.version.split(', compiled by')[0]}`),
-    `- Data: 2 brands × ${COURSES_PER_BRAND} courses; the page is ${PAGE} of the caller's ${COURSES_PER_BRAND}.`,
+    `- Data: 2 brands × ${COURSES_PER_BRAND} courses through the API; the page is ${PAGE} of the caller's ${COURSES_PER_BRAND}. For the ALLIANCE scope, ` +
+      `two partner brands and two ACTIVE alliances through the API, ${JOINT_PER_ALLIANCE} joint courses in each and unallied brands' courses by SQL ` +
+      `up to ${ALLIANCE_SCENARIO_COURSES.toLocaleString('en')} courses in all, each then given a distinct creation time in a pseudo-random order ` +
+      `(partners' own courses are not PUBLISHED, so PostGraphile's list under RLS is the same set).`,
     `- Load: ${connections} concurrent connections (server: autocannon in a worker thread; floor: ${connections} loops), ` +
       `${duration} s measured after ${warmup} s of warm-up; connection pool of the size the server uses.`,
-    `- Floor: per iteration, one pooled \`pg\` connection runs the server's statements for one request, ` +
-      `with the same parameters: ${statements}.`,
+    `- Floor: per iteration, one pooled \`pg\` connection runs the server's statements for one request of the scenario, ` +
+      `with the same parameters (own catalog: ${statements}).`,
     `- Peer (PostgreSQL): PostGraphile 5.1.5, amber preset (bench/peers/postgraphile), in its own process, same database, ` +
       `same JWT verified per request, each operation in one transaction as allied_app with app.tenant_id set (pgSettings), ` +
-      `pool of the server's size. Its query, checked to return the same 50 courses, prices and owner:`,
+      `pool of the server's size. Its query for both scenarios, checked to return the same 50 courses, in the same order, with the same prices and owners:`,
     '',
     '```graphql',
     PEER_QUERY,
