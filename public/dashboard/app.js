@@ -21,6 +21,11 @@
   };
   /** Redraws follow snapshots at most this often. */
   const REFRESH_MS = 1000;
+  /**
+   * The funnel, the campaigns and the uplift read every event of the window
+   * (about a second for a brand with a million): they follow at most this often.
+   */
+  const SLOW_REFRESH_MS = 30_000;
   const STAGES = { REACH: 'Reach', ACQUIRED: 'Acquired', ACTIVATED: 'Activated', CONVERTED: 'Converted', RETAINED: 'Retained' };
 
   const METRICS = `subscription($window: MetricsWindow, $allianceId: ID) {
@@ -28,10 +33,12 @@
       at windowStart revenue { amountMinor currency } purchases refunds impressions clicks ctr conversions conversionRate satisfaction ratings
     }
   }`;
-  const FIGURES = `query($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket, $allianceId: ID) {
+  const SERIES = `query($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket, $allianceId: ID) {
     metricsSeries(from: $from, to: $to, bucket: $bucket, allianceId: $allianceId) {
       points { bucketStart revenue { amountMinor currency } purchases impressions clicks conversions ratings satisfaction }
     }
+  }`;
+  const PERIOD = `query($from: DateTime!, $to: DateTime!, $allianceId: ID) {
     funnel(from: $from, to: $to, allianceId: $allianceId) {
       marketSize indexDelta
       current { stages { stage count rate } satisfaction ratings awareness index unknown }
@@ -53,7 +60,7 @@
 
   const $ = (selector) => document.querySelector(selector);
   const figure = (name) => document.querySelector(`.chart[data-chart="${name}"]`);
-  const state = { token: null, client: null, stops: [], alliances: new Map(), generation: 0, timer: null, refreshing: null, again: false };
+  const state = { token: null, client: null, stops: [], alliances: new Map(), generation: 0, timer: null, refreshing: null, again: false, slowAt: 0 };
 
   function setStatus(text, isError) {
     const el = $('#status');
@@ -205,15 +212,21 @@
       const to = new Date();
       const from = new Date(to.getTime() - win.ms);
       const period = { from: from.toISOString(), to: to.toISOString() };
-      const [figures, impact] = await Promise.all([
-        query(FIGURES, { ...period, bucket: win.bucket, allianceId }),
-        allianceId ? query(IMPACT, { ...period, a: allianceId, bucket: win.impactBucket }) : Promise.resolve(null),
+      const slow = Date.now() - state.slowAt >= SLOW_REFRESH_MS;
+      const none = Promise.resolve(null);
+      const [series, figures, impact] = await Promise.all([
+        query(SERIES, { ...period, bucket: win.bucket, allianceId }),
+        slow ? query(PERIOD, { ...period, allianceId }) : none,
+        slow && allianceId ? query(IMPACT, { ...period, a: allianceId, bucket: win.impactBucket }) : none,
       ]);
       if (generation !== state.generation) return;
-      drawSeries(figures.metricsSeries.points, win.bucket);
-      drawFunnel(figures.funnel);
-      drawCampaigns(figures.campaigns.edges);
-      drawUplift(impact && impact.allianceImpact, allianceId);
+      drawSeries(series.metricsSeries.points, win.bucket);
+      if (slow) {
+        state.slowAt = Date.now();
+        drawFunnel(figures.funnel);
+        drawCampaigns(figures.campaigns.edges);
+        drawUplift(impact && impact.allianceImpact, allianceId);
+      }
       $('#board').dataset.drawn = String(Number($('#board').dataset.drawn || 0) + 1);
     } catch (error) {
       if (generation === state.generation) setStatus(error.message, true);
@@ -274,6 +287,7 @@
     state.generation += 1;
     state.stops.splice(0).forEach((stop) => stop());
     state.again = false;
+    state.slowAt = 0;
     clearTimeout(state.timer);
     state.timer = null;
   }

@@ -18,7 +18,7 @@ export function dashboard(): Router {
     res.set('x-content-type-options', 'nosniff');
     res.set('referrer-policy', 'no-referrer');
   };
-  const uplot = path.join(path.dirname(require.resolve('uplot')));
+  const uplot = path.dirname(require.resolve('uplot'));
   const vendored: Record<string, string> = {
     '/dashboard/graphql-ws.js': path.join(path.dirname(require.resolve('graphql-ws')), '..', 'umd', 'graphql-ws.min.js'),
     '/dashboard/uplot.js': path.join(uplot, 'uPlot.iife.min.js'),
