@@ -3,7 +3,8 @@
 // subscription's totals as they are delivered, and charts the window from the
 // same GraphQL fields the API offers (metricsSeries, funnel, campaigns,
 // allianceImpact), loaded first and redrawn as snapshots arrive, with the
-// alliance's latest settlement. No build step, no framework: graphql-ws and
+// alliance's latest settlement, and suggests how to split a budget across the
+// brand's own campaigns in the scope (suggestBudget). No build step, no framework: graphql-ws and
 // uPlot are served alongside.
 'use strict';
 
@@ -55,12 +56,21 @@
       fit { reason points rSquared coefficients { name brandId estimate low high } }
     }
   }`;
+  const OWN_CAMPAIGNS = `query($allianceId: ID) {
+    campaigns(first: 50, allianceId: $allianceId) { edges { node { id name status budget { currency } owner { id } } } }
+  }`;
+  const BUDGET = `query($ids: [ID!]!, $total: MoneyInput!, $objective: BudgetObjective!, $weeks: Int!) {
+    suggestBudget(campaignIds: $ids, total: $total, objective: $objective, weeks: $weeks) {
+      method objective weeks expected total { amountMinor currency } warnings assumptions
+      shares { campaignId amount { amountMinor currency } share expected expectedLow expectedHigh ctr costPerClick { amountMinor currency } conversionRate weeksOfHistory }
+    }
+  }`;
   const SETTLEMENT_FIELDS = `id status currency periodStart periodEnd net { amountMinor currency } eventCount
     lines { brand { name } agreementVersion shareBasisPoints amount { amountMinor currency } }`;
 
   const $ = (selector) => document.querySelector(selector);
   const figure = (name) => document.querySelector(`.chart[data-chart="${name}"]`);
-  const state = { token: null, client: null, stops: [], alliances: new Map(), generation: 0, timer: null, refreshing: null, again: false, slowAt: 0 };
+  const state = { token: null, brandId: null, budgetCampaigns: new Map(), client: null, stops: [], alliances: new Map(), generation: 0, timer: null, refreshing: null, again: false, slowAt: 0 };
 
   function setStatus(text, isError) {
     const el = $('#status');
@@ -249,6 +259,144 @@
     }, REFRESH_MS);
   }
 
+  /** Empties the budget suggestion (a new scope, a new suggestion, sign-out). */
+  function clearBudget() {
+    const summary = $('#budget-summary');
+    summary.textContent = '';
+    summary.classList.remove('error');
+    $('#budget-shares').hidden = true;
+    $('#budget-shares tbody').replaceChildren();
+    $('#budget-warnings').replaceChildren();
+    $('#budget-assumptions').hidden = true;
+    $('#budget-assumptions ul').replaceChildren();
+    charts.clear([figure('budget')]);
+    figure('budget').hidden = true;
+  }
+
+  /** Lists the brand's own campaigns in the scope for a budget suggestion; other members' are theirs to budget. */
+  async function loadBudgetCampaigns(allianceId, generation) {
+    const data = await query(OWN_CAMPAIGNS, { allianceId });
+    if (generation !== state.generation) return;
+    const all = data.campaigns.edges.map((e) => e.node);
+    const own = all.filter((c) => c.owner.id === state.brandId);
+    const others = all.length - own.length;
+    const theirs = others ? ` Other members' campaigns (${f.count(others)}) are theirs to budget.` : '';
+    clearBudget();
+    state.budgetCampaigns = new Map(own.map((c) => [c.id, c.name]));
+    const form = $('#budget-form');
+    const hint = $('#budget-hint');
+    if (!own.length) {
+      form.hidden = true;
+      hint.textContent = allianceId
+        ? `None of this alliance's campaigns is yours.${theirs} Create one with createCampaign (with allianceId) and record its spend with recordCampaignSpend to get a suggestion.`
+        : 'No campaigns yet. Create one with createCampaign and record its spend with recordCampaignSpend to get a suggestion.';
+      return;
+    }
+    hint.textContent = `Splits a total across ${allianceId ? 'your campaigns in this alliance' : "your brand's campaigns"} to maximise the expected conversions or revenue, from each campaign's own spend history.${theirs}`;
+    // Campaigns that have ended are listed but not picked unless nothing else is.
+    const live = own.filter((c) => c.status !== 'ENDED');
+    const picked = new Set((live.length ? live : own).map((c) => c.id));
+    const boxes = own.map((c) => {
+      const box = Object.assign(document.createElement('input'), { type: 'checkbox', value: c.id, checked: picked.has(c.id) });
+      const label = document.createElement('label');
+      label.append(box, document.createTextNode(c.status === 'ACTIVE' ? c.name : `${c.name} (${c.status.toLowerCase()})`));
+      return label;
+    });
+    $('#budget-campaigns').replaceChildren(Object.assign(document.createElement('legend'), { textContent: 'Campaigns' }), ...boxes);
+    const currencies = [...new Set(own.map((c) => c.budget.currency))].sort();
+    $('#budget-currency').replaceChildren(...currencies.map((c) => new Option(c, c)));
+    form.hidden = false;
+  }
+
+  /** An expected outcome as it reads: conversions to one decimal, revenue as money. */
+  function outcome(objective, value, currency) {
+    return objective === 'REVENUE' ? f.money({ amountMinor: Math.round(value), currency }).text : `${f.fixed(value, 1)} conversions`;
+  }
+
+  function showBudget(s) {
+    const currency = s.total.currency;
+    const name = (id) => state.budgetCampaigns.get(id) || id;
+    const how = s.method === 'RESPONSE_CURVES'
+      ? 'along each campaign’s fitted response curve (diminishing returns)'
+      : 'in proportion to each campaign’s measured return, since a history is too short for response curves';
+    $('#budget-summary').textContent = `${f.money(s.total).text} over ${f.counted(s.weeks, 'week')}, split ${how}: expected ${outcome(s.objective, s.expected, currency)}.`;
+    const cell = (text) => Object.assign(document.createElement('td'), { textContent: text, className: 'amount' });
+    $('#budget-shares tbody').replaceChildren(
+      ...s.shares.map((share) => {
+        const row = document.createElement('tr');
+        row.dataset.campaign = share.campaignId;
+        // Campaign names are user data: set as text, never as markup.
+        row.append(Object.assign(document.createElement('th'), { textContent: name(share.campaignId), scope: 'row' }));
+        const interval = cell(`${outcome(s.objective, share.expectedLow, currency)} – ${outcome(s.objective, share.expectedHigh, currency)}`);
+        Object.assign(interval.dataset, { low: String(share.expectedLow), high: String(share.expectedHigh) });
+        const cells = [
+          [f.money(share.amount).text, share.amount.amountMinor],
+          [f.percent(share.share, 1), share.share],
+          [outcome(s.objective, share.expected, currency), share.expected],
+        ].map(([text, raw]) => {
+          const td = cell(text);
+          td.dataset.raw = String(raw);
+          return td;
+        });
+        row.append(
+          ...cells,
+          interval,
+          cell(share.ctr === null ? '—' : f.percent(share.ctr, 2)),
+          cell(share.costPerClick ? f.money(share.costPerClick).text : '—'),
+          cell(share.conversionRate === null ? '—' : f.percent(share.conversionRate, 2)),
+          cell(f.count(share.weeksOfHistory)),
+        );
+        return row;
+      }),
+    );
+    $('#budget-shares').hidden = false;
+    $('#budget-warnings').replaceChildren(...s.warnings.map((w) => Object.assign(document.createElement('li'), { textContent: w })));
+    $('#budget-assumptions ul').replaceChildren(...s.assumptions.map((a) => Object.assign(document.createElement('li'), { textContent: a })));
+    $('#budget-assumptions').hidden = false;
+    const chart = figure('budget');
+    chart.hidden = false;
+    const revenue = s.objective === 'REVENUE';
+    const major = (minor) => f.money({ amountMinor: minor, currency }).value;
+    charts.draw(chart, {
+      kind: 'bars', x: s.shares.map((_, i) => i), xLabel: 'Campaign',
+      categories: s.shares.map((share) => {
+        const n = name(share.campaignId);
+        return n.length > 18 ? `${n.slice(0, 17)}…` : n;
+      }),
+      units: { y: 'money', y2: revenue ? 'money' : 'count' },
+      labels: { y: `Suggested spend (${currency})`, y2: revenue ? `Expected revenue (${currency})` : 'Expected conversions' },
+      series: [
+        { label: 'Suggested spend', unit: 'money', currency, values: s.shares.map((share) => major(share.amount.amountMinor)) },
+        { label: revenue ? 'Expected revenue' : 'Expected conversions', unit: revenue ? 'money' : 'count', currency, scale: 'y2', values: s.shares.map((share) => (revenue ? major(share.expected) : share.expected)) },
+      ],
+      empty: 'The suggestion puts nothing on any campaign.',
+    });
+  }
+
+  async function suggest(event) {
+    event.preventDefault();
+    const generation = state.generation;
+    const ids = [...document.querySelectorAll('#budget-campaigns input:checked')].map((box) => box.value);
+    const currency = $('#budget-currency').value;
+    const amountMinor = Math.round(Number($('#budget-total').value) * 10 ** f.currencyDigits(currency));
+    clearBudget();
+    const summary = $('#budget-summary');
+    const fail = (message) => {
+      summary.textContent = message;
+      summary.classList.add('error');
+    };
+    if (!ids.length) return fail('Pick at least one campaign.');
+    if (!(amountMinor > 0)) return fail(`Type a total above zero, in ${currency}.`);
+    summary.textContent = 'Suggesting…';
+    try {
+      const variables = { ids, total: { amountMinor, currency }, objective: $('#budget-objective').value, weeks: Number($('#budget-weeks').value) };
+      const data = await query(BUDGET, variables);
+      if (generation === state.generation) showBudget(data.suggestBudget);
+    } catch (error) {
+      if (generation === state.generation) fail(error.message);
+    }
+  }
+
   function showSettlement(s) {
     const summary = $('#settlement-summary');
     const table = $('#settlement-lines');
@@ -303,7 +451,7 @@
         scheduleRefresh();
       }),
     );
-    await refresh();
+    await Promise.all([refresh(), loadBudgetCampaigns(allianceId, state.generation)]);
     if (!allianceId) {
       showSettlement(undefined);
       $('#settlement-summary').textContent = 'Pick an alliance to see its latest settlement.';
@@ -321,6 +469,7 @@
     try {
       const data = await query(`{ me { brand { id name } } alliances(first: 100, status: ACTIVE) { edges { node { id name members { status brand { id name } } } } } }`);
       if (!data.me.brand) throw new Error('This credential belongs to no brand.');
+      state.brandId = data.me.brand.id;
       const scope = $('#scope');
       scope.replaceChildren(new Option(`Brand: ${data.me.brand.name}`, ''));
       state.alliances.clear();
@@ -345,7 +494,11 @@
     if (state.client) state.client.dispose();
     state.client = null;
     state.token = null;
+    state.brandId = null;
     state.alliances.clear();
+    state.budgetCampaigns.clear();
+    clearBudget();
+    $('#budget-form').hidden = true;
     charts.clear([...document.querySelectorAll('.chart')]);
     $('#token').value = '';
     $('#scope').replaceChildren();
@@ -358,6 +511,7 @@
   charts.observe([...document.querySelectorAll('.chart')]);
   $('#signin').addEventListener('submit', signIn);
   $('#signout').addEventListener('click', signOut);
+  $('#budget-form').addEventListener('submit', suggest);
   $('#scope').addEventListener('change', () => watch().catch((e) => setStatus(e.message, true)));
   $('#window').addEventListener('change', () => watch().catch((e) => setStatus(e.message, true)));
 })();

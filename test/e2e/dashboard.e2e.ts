@@ -12,9 +12,10 @@ import { RECORD, runSettlement } from '../support/settlements';
  * at once (and again after a reload), watch totals and charts follow events
  * as they are ingested, one revenue line per currency, scales from zero,
  * the funnel, campaign spend and the alliance's uplift equal to the GraphQL
- * fields they come from, the latest settlement, a phone's width, empty
- * states and sign-out. Values are read from the page's plotted-values
- * tables; screenshots are kept in test-artifacts/.
+ * fields they come from, the latest settlement, a budget suggestion equal to
+ * suggestBudget's, a phone's width, empty states and sign-out. Values are
+ * read from the page's plotted-values and budget tables; screenshots are
+ * kept in test-artifacts/.
  * Without a browser the suite is skipped, unless ALLIED_REQUIRE_BROWSER=1 (CI).
  */
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && fs.existsSync(p));
@@ -249,6 +250,105 @@ describeWithBrowser('live dashboard in Chromium', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-alliance.png'), fullPage: true });
   }, 60_000);
 
+  it('suggests a budget across the brand’s own campaigns in the scope, as suggestBudget gives it', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e: Error) => errors.push(String(e)));
+    // Six weeks of spend and the conversions it brought, on two planted curves a·s^k; the weeks end three weeks ago.
+    const monday = new Date(Date.now() - 8 * 7 * 24 * HOUR);
+    monday.setUTCHours(0, 0, 0, 0);
+    monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7));
+    const week = (w: number, days: number) => new Date(monday.getTime() + (w * 7 + days) * 24 * HOUR).toISOString();
+    const spends = [4000, 9000, 16_000, 25_000, 12_000, 20_000];
+    const campaign = async (by: TestBrand, name: string, extra: Record<string, unknown> = {}) =>
+      (await app.ok(by.token, CAMPAIGN, { i: { name, kind: 'AD_PLACEMENT', startsAt: week(0, 0), budget: { amountMinor: 1_000_000, currency: 'USD' }, ...extra } })).createCampaign.id as string;
+    const planted: [string, number, number][] = [];
+    for (const [name, scale, exponent, extra] of [
+      ['Autumn search', 0.05, 0.5, {}],
+      ['Autumn video', 0.2, 0.4, {}],
+      ['Joint relay', 0.1, 0.45, { allianceId }],
+    ] as const) planted.push([await campaign(a, name, extra), scale, exponent]);
+    await campaign(b, 'Club sponsor', { allianceId });
+    const purchases: Record<string, unknown>[] = [];
+    for (const [id, scale, exponent] of planted) {
+      for (const [w, spend] of spends.entries()) {
+        await app.ok(a.token, SPEND, { c: id, a: { amountMinor: spend, currency: 'USD' }, at: week(w, 1) });
+        for (let i = 0, n = Math.round(scale * spend ** exponent); i < n; i++) {
+          purchases.push({ idempotencyKey: `d-${++seq}`, type: 'PURCHASE', learnerExternalId: `budget-${id}-${w}-${i}`, occurredAt: week(w, 2), courseId: course, campaignId: id, amount: { amountMinor: 2000, currency: 'USD' } });
+        }
+      }
+    }
+    await app.ok(a.token, RECORD, { events: purchases });
+
+    const BUDGET = `query($c: [ID!]!, $t: MoneyInput!, $o: BudgetObjective, $w: Int) { suggestBudget(campaignIds: $c, total: $t, objective: $o, weeks: $w) {
+      method expected warnings assumptions shares { campaignId amount { amountMinor } share expected expectedLow expectedHigh } } }`;
+    /** The page's suggestion against the API's for the same campaigns, total, objective and weeks. */
+    async function matchesApi(objective: string, weeks: number) {
+      const checked = page.locator('#budget-campaigns input:checked');
+      const ids = await Promise.all((await checked.all()).map((box) => box.inputValue()));
+      const api = (await app.ok(a.token, BUDGET, { c: ids, t: { amountMinor: 100_000, currency: 'USD' }, o: objective, w: weeks })).suggestBudget;
+      const rows = page.locator('#budget-shares tbody tr');
+      await until(() => rows.count(), (n) => n === ids.length, 'budget rows');
+      for (const [i, share] of api.shares.entries()) {
+        const row = rows.nth(i);
+        expect(await row.getAttribute('data-campaign')).toBe(share.campaignId);
+        const raws = await Promise.all((await row.locator('td[data-raw]').all()).map(async (cell) => Number(await cell.getAttribute('data-raw'))));
+        expect(raws).toEqual([share.amount.amountMinor, share.share, share.expected]);
+        const interval = row.locator('td[data-low]');
+        expect([Number(await interval.getAttribute('data-low')), Number(await interval.getAttribute('data-high'))]).toEqual([share.expectedLow, share.expectedHigh]);
+      }
+      expect(await page.locator('#budget-warnings li').allTextContents()).toEqual(api.warnings);
+      expect(await page.locator('#budget-assumptions li').allTextContents()).toEqual(api.assumptions);
+      return api;
+    }
+
+    await page.selectOption('#scope', '');
+    const boxes = page.locator('#budget-campaigns label');
+    await until(() => boxes.allTextContents(), (names) => names.length === 4, 'own campaigns');
+    expect((await boxes.allTextContents()).sort()).toEqual(['Autumn search (draft)', 'Autumn video (draft)', 'Joint relay (draft)', 'Spring push (draft)']);
+    expect(await page.inputValue('#budget-currency')).toBe('USD');
+
+    // Every campaign picked: Spring push has a single week of spend, so the split falls back to measured returns, and says so.
+    await page.fill('#budget-total', '1000');
+    await page.click('#budget-form button[type="submit"]');
+    await waitForText('#budget-summary', (t) => t.startsWith('1,000.00 USD over 4 weeks, split in proportion'));
+    const fallback = await matchesApi('CONVERSIONS', 4);
+    expect(fallback.method).toBe('PROPORTIONAL_TO_RETURN');
+    expect(await page.locator('#budget-warnings li').first().textContent()).toMatch(/^Spring push: 1 week with spend/);
+
+    // Without it, the fitted curves split the total for revenue over 8 weeks; the chart plots the same split.
+    await page.locator('#budget-campaigns label', { hasText: 'Spring push' }).locator('input').uncheck();
+    await page.selectOption('#budget-objective', 'REVENUE');
+    await page.fill('#budget-weeks', '8');
+    await page.click('#budget-form button[type="submit"]');
+    const summary = await waitForText('#budget-summary', (t) => t.includes('fitted response curve'));
+    const curves = await matchesApi('REVENUE', 8);
+    expect(curves.method).toBe('RESPONSE_CURVES');
+    expect(summary).toMatch(/^1,000\.00 USD over 8 weeks, split along each campaign’s fitted response curve \(diminishing returns\): expected [\d,]+\.\d{2} USD\.$/);
+    const plottedSplit = await plotted('budget');
+    expect(plottedSplit.header).toEqual(['Campaign', 'Suggested spend', 'Expected revenue']);
+    expect(plottedSplit.rows.map((r) => r.raws[0])).toEqual(curves.shares.map((s: { amount: { amountMinor: number } }) => s.amount.amountMinor / 100));
+    expect(plottedSplit.rows.map((r) => r.raws[0]!).reduce((x, y) => x + y, 0)).toBeCloseTo(1000, 6);
+    await page.locator('#budget').screenshot({ path: path.join(ARTIFACTS, 'dashboard-budget.png') });
+
+    await page.fill('#budget-total', '0');
+    await page.click('#budget-form button[type="submit"]');
+    await waitForText('#budget-summary', (t) => t === 'Type a total above zero, in USD.');
+    expect(await page.locator('#budget-shares').isHidden()).toBe(true);
+
+    // In the alliance: only this member's joint campaign; the partner's is the partner's to budget.
+    await page.selectOption('#scope', allianceId);
+    await waitForText('#budget-hint', (t) => t.includes('your campaigns in this alliance') && t.endsWith("Other members' campaigns (1) are theirs to budget."));
+    expect(await boxes.allTextContents()).toEqual(['Joint relay (draft)']);
+    await page.fill('#budget-total', '250.5');
+    await page.click('#budget-form button[type="submit"]');
+    // The objective and weeks typed before are kept across scopes.
+    await waitForText('#budget-summary', (t) => t.startsWith('250.50 USD over 8 weeks'));
+    const joint = (await app.ok(a.token, BUDGET, { c: [planted[2][0]], t: { amountMinor: 25_050, currency: 'USD' }, o: 'REVENUE', w: 8 })).suggestBudget;
+    expect(await page.locator('#budget-shares tbody td[data-raw]').first().getAttribute('data-raw')).toBe('25050');
+    expect(Number(await page.locator('#budget-shares tbody td[data-raw]').nth(2).getAttribute('data-raw'))).toBe(joint.shares[0].expected);
+    expect(errors).toEqual([]);
+  }, 90_000);
+
   it('fits a phone’s width, and forgets the credential on sign-out', async () => {
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 375, height: 800 });
@@ -256,7 +356,7 @@ describeWithBrowser('live dashboard in Chromium', () => {
     await phone.selectOption('#scope', allianceId);
     await until(async () => (await phone.locator('#settlement-summary').textContent()) ?? '', (t) => t.includes('net 12,345.67 USD'), 'phone settlement');
     await until(() => phone.locator(`${chart('uplift')} canvas`).count(), (n) => n === 1, 'phone uplift chart');
-    for (const selector of ['.kpi', '.chart', '#settlement-lines td.amount', 'header']) {
+    for (const selector of ['.kpi', '.chart:not([hidden])', '#budget', '#settlement-lines td.amount', 'header']) {
       for (const box of await Promise.all((await phone.locator(selector).all()).map((el) => el.boundingBox()))) {
         expect(box!.x + box!.width).toBeLessThanOrEqual(375);
       }
