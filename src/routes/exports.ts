@@ -1,13 +1,15 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isISO4217CurrencyCode } from 'class-validator';
 import { Router, type Request, type Response } from 'express';
 import type { App } from '../app';
-import { MetricsBucket } from '../entities/enums';
+import { BudgetObjective, MetricsBucket } from '../entities/enums';
 import { badInput } from '../errors';
 import { DateTimeScalar } from '../schema/scalars';
 import type { MetricsPoint } from '../schema/metrics.types';
 import { csvLine, moneyField } from '../services/csv';
-import type { Funnel, FunnelPeriod } from '../services/impact.service';
+import type { BudgetSuggestionResult } from '../services/budget.service';
+import type { AllianceImpact, Funnel, FunnelPeriod } from '../services/impact.service';
 import { seriesRanges } from '../services/metrics.service';
 import type { RequestContext } from '../tenancy/context';
 import type { Principal } from '../tenancy/principal';
@@ -21,6 +23,12 @@ const FUNNEL_HEADER = [
   'period', 'period_start', 'period_end', 'stage', 'count', 'rate', 'count_delta', 'rate_delta',
   'ratings', 'satisfaction', 'market_size', 'awareness', 'index', 'unknown',
 ];
+const IMPACT_HEADER = ['bucket_start', 'series', 'brand_id', 'satisfaction', 'ratings', 'uplift', 'usable'];
+const BUDGET_HEADER = [
+  'campaign_id', 'amount_minor', 'currency', 'share', 'expected', 'expected_low', 'expected_high', 'ctr', 'predicted_ctr',
+  'cost_per_click_minor', 'conversion_rate', 'response_scale', 'response_exponent', 'weeks_of_history',
+  'objective', 'weeks', 'method', 'warnings',
+];
 
 /**
  * CSV for BI tools and accounting, readable by whoever may read the same
@@ -31,7 +39,13 @@ const FUNNEL_HEADER = [
  *   one row per bucket, streamed MAX_SERIES_POINTS buckets at a time (each
  *   range its own transaction) for up to MAX_EXPORT_BUCKETS buckets;
  * - GET /exports/funnel.csv?from&to[&allianceId][&campaignId]: funnel, one
- *   row per stage of the period before and of the period itself.
+ *   row per stage of the period before and of the period itself;
+ * - GET /exports/impact.csv?allianceId&from&to[&bucket]: allianceImpact's
+ *   points, one row per bucket and series (each MEMBER's own satisfaction,
+ *   then the JOINT offer's), the bucket's uplift on each;
+ * - GET /exports/budget.csv?campaignIds&total[&objective][&weeks]:
+ *   suggestBudget, one row per campaign (campaignIds comma-separated or
+ *   repeated, total as `USD:100000`), the method and warnings on each row.
  *
  * Revenue is one field per row, minor units per currency: `USD:12900;CNY:89900`.
  */
@@ -96,6 +110,23 @@ export function exportRoutes(app: App): Router {
     const funnel = await run(app, req, principal, (ctx) => app.services.impact.funnel(ctx, from, to, allianceId, campaignId));
     sendCsv(res, 'funnel.csv').send(funnelCsv(funnel));
   });
+
+  figures('/exports/impact.csv', async (principal, req, res) => {
+    const { from, to } = period(req);
+    const allianceId = required(req, 'allianceId');
+    const bucket = choice(req, 'bucket', Object.values(MetricsBucket), MetricsBucket.WEEK);
+    const impact = await run(app, req, principal, (ctx) => app.services.impact.allianceImpact(ctx, allianceId, from, to, bucket));
+    sendCsv(res, 'impact.csv').send(impactCsv(impact));
+  });
+
+  figures('/exports/budget.csv', async (principal, req, res) => {
+    const campaignIds = list(req, 'campaignIds');
+    const total = money(req, 'total');
+    const objective = choice(req, 'objective', Object.values(BudgetObjective), BudgetObjective.CONVERSIONS);
+    const weeks = integer(req, 'weeks', 4);
+    const suggestion = await run(app, req, principal, (ctx) => app.services.budget.suggest(ctx, campaignIds, total, objective, weeks));
+    sendCsv(res, 'budget.csv').send(budgetCsv(suggestion));
+  });
   return router;
 }
 
@@ -144,6 +175,26 @@ function funnelCsv(f: Funnel): string {
   return [csvLine(FUNNEL_HEADER), ...lines('PREVIOUS', f.previous), ...lines('CURRENT', f.current)].join('');
 }
 
+function impactCsv(impact: AllianceImpact): string {
+  const lines = impact.points.flatMap((p) => {
+    const row = (series: string, brandId: string | null, figure: { satisfaction: number | null; ratings: number }) =>
+      csvLine([p.bucketStart.toISOString(), series, brandId, figure.satisfaction, figure.ratings, p.uplift, p.usable ? 'true' : 'false']);
+    return [...p.members.map((m) => row('MEMBER', m.brandId, m)), row('JOINT', null, p.joint)];
+  });
+  return csvLine(IMPACT_HEADER) + lines.join('');
+}
+
+function budgetCsv(s: BudgetSuggestionResult): string {
+  const lines = s.shares.map((share) =>
+    csvLine([
+      share.campaignId, share.amount.amountMinor, share.amount.currency, share.share, share.expected, share.expectedLow, share.expectedHigh,
+      share.ctr, share.predictedCtr, share.costPerClick?.amountMinor ?? null, share.conversionRate, share.responseScale, share.responseExponent,
+      share.weeksOfHistory, s.objective, s.weeks, s.method, s.warnings.join(' | '),
+    ]),
+  );
+  return csvLine(BUDGET_HEADER) + lines.join('');
+}
+
 /** from and to (required date-times, as the GraphQL fields take them). */
 function period(req: Request): { from: Date; to: Date } {
   const at = (name: string): Date => {
@@ -163,6 +214,38 @@ function optional(req: Request, name: string): string | null {
   if (value === undefined || value === '') return null;
   if (typeof value !== 'string') throw badInput(`${name} may be given once.`);
   return value;
+}
+
+function required(req: Request, name: string): string {
+  const value = optional(req, name);
+  if (value === null) throw badInput(`${name} is required.`);
+  return value;
+}
+
+/** A list given comma-separated, repeated, or both: `campaignIds=a,b&campaignIds=c`. */
+function list(req: Request, name: string): string[] {
+  const value = req.query[name];
+  const parts = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+  const items = parts.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  if (!items.length) throw badInput(`${name} is required: one or more ids, comma-separated.`);
+  return items;
+}
+
+/** An amount as `CUR:minor`, the way the exports write money: `USD:100000` is 1,000.00 USD. */
+function money(req: Request, name: string): { amountMinor: number; currency: string } {
+  const value = required(req, name);
+  const [, currency, minor] = /^([A-Z]{3}):(\d{1,15})$/.exec(value) ?? [];
+  if (!currency || !isISO4217CurrencyCode(currency)) {
+    throw badInput(`${name} must be an ISO 4217 currency and an amount in minor units, such as USD:100000 for 1,000.00 USD.`);
+  }
+  return { amountMinor: Number(minor), currency };
+}
+
+function integer(req: Request, name: string, fallback: number): number {
+  const value = optional(req, name);
+  if (value === null) return fallback;
+  if (!/^-?\d{1,6}$/.test(value)) throw badInput(`${name} must be a whole number.`);
+  return Number(value);
 }
 
 function choice<T extends string>(req: Request, name: string, values: readonly T[], fallback: T): T {

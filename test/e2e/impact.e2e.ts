@@ -27,7 +27,7 @@ const IMPACT = `query($a: ID!, $f: DateTime!, $t: DateTime!, $b: MetricsBucket) 
   fit { model points residualDegreesOfFreedom rSquared reason coefficients { name brandId estimate standardError low high } } } }`;
 const BUDGET = `query($c: [ID!]!, $t: MoneyInput!, $o: BudgetObjective, $w: Int) { suggestBudget(campaignIds: $c, total: $t, objective: $o, weeks: $w) {
   method weeks expected warnings assumptions total { amountMinor currency }
-  shares { campaignId amount { amountMinor currency } share expected expectedLow expectedHigh costPerClick { amountMinor } ctr conversionRate responseScale responseExponent weeksOfHistory } } }`;
+  shares { campaignId amount { amountMinor currency } share expected expectedLow expectedHigh costPerClick { amountMinor } ctr predictedCtr conversionRate responseScale responseExponent weeksOfHistory } } }`;
 const SPEND = `mutation($c: ID!, $a: MoneyInput!, $at: DateTime!) { recordCampaignSpend(campaignId: $c, amount: $a, occurredAt: $at) { id } }`;
 const MARKET = `mutation($s: SafeInt, $c: ID) { setTargetMarketSize(size: $s, campaignId: $c) { campaignId size } }`;
 
@@ -330,6 +330,30 @@ describe('alliance impact', () => {
       expect(impact.fit.reason).toBeNull();
     });
 
+    it('exports the uplift as CSV: a row per week and series, with the figures allianceImpact gives', async () => {
+      const [f, t] = [new Date(JUNE).toISOString(), new Date(JUNE + 12 * WEEK).toISOString()];
+      const res = await app.http.get(`/exports/impact.csv?allianceId=${allianceId}&from=${f}&to=${t}&bucket=WEEK`).set('authorization', `Bearer ${partner.token}`);
+      expect(res.status).toBe(200);
+      const [header, ...rows] = parseCsv(res.text);
+      expect(header).toEqual(['bucket_start', 'series', 'brand_id', 'satisfaction', 'ratings', 'uplift', 'usable']);
+      const impact = (await app.ok(partner.token, IMPACT, { a: allianceId, f, t, b: 'WEEK' })).allianceImpact;
+      const expected = impact.points.flatMap((p: any) =>
+        [...p.members.map((m: any) => [p.bucketStart, 'MEMBER', m.brandId, m.satisfaction, m.ratings, p.uplift, p.usable]), [p.bucketStart, 'JOINT', null, p.joint.satisfaction, p.joint.ratings, p.uplift, p.usable]].map(
+          (row) => row.map((v: unknown) => (v === null ? '' : String(v))),
+        ),
+      );
+      expect(rows).toEqual(expected);
+      // Twelve weeks, each with the two members' own satisfaction and the joint offer's.
+      expect(rows).toHaveLength(36);
+      const refusal = async (query: string, token: string) => {
+        const r = await app.http.get(`/exports/impact.csv?${query}`).set('authorization', `Bearer ${token}`);
+        return [r.status, r.body.errors[0].extensions.code];
+      };
+      expect(await refusal(`allianceId=${allianceId}&from=${f}&to=${t}`, outsider.token)).toEqual([404, 'NOT_FOUND']);
+      expect(await refusal(`from=${f}&to=${t}`, partner.token)).toEqual([400, 'BAD_USER_INPUT']);
+      expect(await refusal(`allianceId=${allianceId}&from=${f}&to=${t}&bucket=MINUTE`, partner.token)).toEqual([400, 'BAD_USER_INPUT']);
+    });
+
     it('refuses to fit from too few weeks, and says what too few is', async () => {
       const impact = (await app.ok(lead.token, IMPACT, { a: allianceId, f: new Date(JUNE).toISOString(), t: new Date(JUNE + 3 * WEEK).toISOString(), b: 'WEEK' })).allianceImpact;
       expect(impact.fit.coefficients).toBeNull();
@@ -425,6 +449,39 @@ describe('alliance impact', () => {
       expect(second.amount.amountMinor / 10_000).toBeCloseTo(rates[1] / (rates[0] + rates[1]), 3);
       expect(second.expected).toBeCloseTo(rates[1] * second.amount.amountMinor, 6);
       expect(second.responseExponent).toBeNull();
+    });
+
+    it('exports a suggestion as CSV: a row per campaign with the same split, outcomes, method and warnings', async () => {
+      const ids = [campaignIds[0], campaignIds[1], young];
+      const res = await app.http
+        .get(`/exports/budget.csv?campaignIds=${ids.slice(0, 2).join(',')}&campaignIds=${young}&total=USD:10000&objective=REVENUE&weeks=2`)
+        .set('authorization', `Bearer ${lead.token}`);
+      expect(res.status).toBe(200);
+      const [header, ...rows] = parseCsv(res.text);
+      const api = (await app.ok(lead.token, BUDGET, { c: ids, t: { amountMinor: 10_000, currency: 'USD' }, o: 'REVENUE', w: 2 })).suggestBudget;
+      expect(api.warnings.length).toBeGreaterThan(0);
+      expect(header).toEqual([
+        'campaign_id', 'amount_minor', 'currency', 'share', 'expected', 'expected_low', 'expected_high', 'ctr', 'predicted_ctr',
+        'cost_per_click_minor', 'conversion_rate', 'response_scale', 'response_exponent', 'weeks_of_history', 'objective', 'weeks', 'method', 'warnings',
+      ]);
+      expect(rows).toEqual(
+        api.shares.map((s: any) =>
+          [
+            s.campaignId, s.amount.amountMinor, s.amount.currency, s.share, s.expected, s.expectedLow, s.expectedHigh, s.ctr, s.predictedCtr,
+            s.costPerClick?.amountMinor ?? null, s.conversionRate, s.responseScale, s.responseExponent, s.weeksOfHistory,
+            'REVENUE', 2, api.method, api.warnings.join(' | '),
+          ].map((v) => (v === null ? '' : String(v))),
+        ),
+      );
+      const refusal = async (query: string, token = lead.token) => {
+        const r = await app.http.get(`/exports/budget.csv?${query}`).set('authorization', `Bearer ${token}`);
+        return [r.status, r.body.errors[0].extensions.code];
+      };
+      expect(await refusal(`campaignIds=${ids[0]}&total=10000`)).toEqual([400, 'BAD_USER_INPUT']);
+      expect(await refusal(`campaignIds=${ids[0]}&total=XYZ:100`)).toEqual([400, 'BAD_USER_INPUT']);
+      expect(await refusal(`total=USD:100`)).toEqual([400, 'BAD_USER_INPUT']);
+      expect(await refusal(`campaignIds=${ids[0]}&total=USD:100&weeks=99`)).toEqual([400, 'BAD_USER_INPUT']);
+      expect(await refusal(`campaignIds=${ids[0]}&total=USD:100`, partner.token)).toEqual([404, 'NOT_FOUND']);
     });
 
     it("refuses campaigns that are not the brand's own, and bad totals", async () => {
