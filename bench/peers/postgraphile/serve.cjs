@@ -45,6 +45,9 @@ function brandOf(req) {
 
 const preset = {
   extends: [PostGraphileAmberPreset],
+  // Allied indexes alliance_id with partial indexes (where alliance_id is not null), which PostGraphile does not
+  // count as covering the foreign key; without this it would hide alliance → courses and alliance → campaigns.
+  disablePlugins: ['PgIndexBehaviorsPlugin'],
   pgServices: [
     makePgService({ connectionString: process.env.DATABASE_URL, schemas: ['public'], poolConfig: { max: Number(process.env.POOL_SIZE || 10) } }),
   ],
