@@ -17,7 +17,8 @@
  * database is created and dropped), BENCH_DURATION (seconds, default 20),
  * BENCH_CONNECTIONS (default 32), BENCH_WARMUP (seconds, default 5),
  * BENCH_EMBEDDED=0 to skip the embedded database, BENCH_PEER=0 to skip the
- * PostGraphile peer, BENCH_ROUNDS (alternating rounds, default 2).
+ * PostGraphile peer, BENCH_ROUNDS (alternating rounds, default 2), BENCH_SCENARIOS (own, alliance,
+ * portal: comma-separated, all by default).
  */
 // First: the libraries below read NODE_ENV as they load.
 import './production-env';
@@ -54,6 +55,8 @@ const postgresUrl = process.env.BENCH_DATABASE_URL || undefined;
 const runEmbedded = !/^(0|false|no|off)$/i.test(process.env.BENCH_EMBEDDED ?? '');
 const runPeer = !/^(0|false|no|off)$/i.test(process.env.BENCH_PEER ?? '');
 const rounds = positiveInt('BENCH_ROUNDS', 2);
+/** Which scenarios to run: own, alliance, portal (comma-separated; all by default). */
+const scenarios = new Set((process.env.BENCH_SCENARIOS || 'own,alliance,portal').split(',').map((s) => s.trim()));
 
 
 interface Statement {
@@ -236,12 +239,13 @@ async function measure(kind: 'embedded' | 'postgres'): Promise<Outcome[]> {
     if (kind === 'postgres' && runPeer) await addPeerMetricsColumn(databaseUrlOf(database));
     const peer = kind === 'postgres' && runPeer ? await startPeer(databaseUrlOf(database), config.databasePoolSize) : undefined;
     try {
-      const outcomes = [await measureScenario(kind, OWN_PAGE, server.url, owner, config.databasePoolSize, database, peer)];
-      if (kind === 'postgres') {
+      const outcomes: Outcome[] = [];
+      if (scenarios.has('own')) outcomes.push(await measureScenario(kind, OWN_PAGE, server.url, owner, config.databasePoolSize, database, peer));
+      if (kind === 'postgres' && (scenarios.has('alliance') || scenarios.has('portal'))) {
         const seeded = await seedAlliances(api, keys, owner, databaseUrlOf(database));
-        outcomes.push(await measureScenario(kind, ALLIANCE_PAGE, server.url, owner, config.databasePoolSize, database, peer));
+        if (scenarios.has('alliance')) outcomes.push(await measureScenario(kind, ALLIANCE_PAGE, server.url, owner, config.databasePoolSize, database, peer));
         await seedPortal(api, seeded);
-        outcomes.push(await measureScenario(kind, portalScenario(seeded.allianceId), server.url, owner, config.databasePoolSize, database, peer));
+        if (scenarios.has('portal')) outcomes.push(await measureScenario(kind, portalScenario(seeded.allianceId), server.url, owner, config.databasePoolSize, database, peer));
       }
       return outcomes;
     } finally {

@@ -22,4 +22,5 @@ trap pg_cluster_stop EXIT
 pg_cluster_start
 # The ingest floor copies rows with psql's \copy: use the cluster's own client.
 export BENCH_PSQL="${BENCH_PSQL:-$(pg_cluster_bindir)/psql}"
-BENCH_DATABASE_URL="$PG_CLUSTER_URL" node "dist/bench/$name.js"
+# The server's own flags (npm start, the Docker image); BENCH_NODE_FLAGS= runs without them.
+BENCH_DATABASE_URL="$PG_CLUSTER_URL" node ${BENCH_NODE_FLAGS---max-semi-space-size=64} "dist/bench/$name.js"

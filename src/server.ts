@@ -116,11 +116,6 @@ export async function serve(app: App): Promise<RunningServer> {
       sendRefusal(res, error as AlliedError);
     }
   });
-  web.use(ingestRoute(app, releasing));
-  web.use(dashboard());
-  web.use(exportRoutes(app));
-  web.use(mailRoutes(app));
-
   const ws = graphqlOverWebSocket(app, httpServer, [...extraRules, ...specifiedRules], masked);
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -149,6 +144,11 @@ export async function serve(app: App): Promise<RunningServer> {
     documentChecks(schema, guard),
     graphqlOverHttp(app, apollo, releasing),
   );
+  // After /graphql, which most requests are: they need not pass these routers' matching first.
+  web.use(ingestRoute(app, releasing));
+  web.use(dashboard());
+  web.use(exportRoutes(app));
+  web.use(mailRoutes(app));
   web.use(notFound);
   web.use(jsonErrors);
 

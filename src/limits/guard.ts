@@ -29,6 +29,8 @@ export class OperationGuard {
   private readonly perAddress: RateLimiter;
   private readonly perBrand: RateLimiter;
   private readonly verdicts = new Map<string, DocumentNode | AlliedError>();
+  /** Cost verdicts of operations sent without variables, per parsed document and operation name. */
+  private readonly costs = new WeakMap<DocumentNode, Map<string, AlliedError | null>>();
 
   constructor(
     private readonly limits: Config['limits'],
@@ -113,7 +115,13 @@ export class OperationGuard {
     variables: Readonly<Record<string, unknown>> | null | undefined,
     operationName: string | null | undefined,
   ): AlliedError | null {
-    return refuse(schema, document, this.document, variables ?? {}, operationName);
+    if (variables && Object.keys(variables).length > 0) return refuse(schema, document, this.document, variables, operationName);
+    // Without variables the cost is the document's own: measured once per parsed document (Apollo keeps one per text).
+    let byOperation = this.costs.get(document);
+    if (!byOperation) this.costs.set(document, (byOperation = new Map()));
+    const key = operationName ?? '';
+    if (!byOperation.has(key)) byOperation.set(key, refuse(schema, document, this.document, {}, operationName));
+    return byOperation.get(key)!;
   }
 }
 

@@ -95,10 +95,19 @@ export interface AuthenticatorOptions {
 // Brand ids seen to exist. Brands are never deleted, so an entry never goes
 // stale; the set is only bounded.
 const KNOWN_BRANDS_MAX = 100_000;
+/**
+ * Tokens whose signature and claims were checked, with their principal, so a
+ * client that sends the same token on every request pays for one HMAC or RSA
+ * check, not one per request. An entry is used only until the token's exp
+ * (with the same clock tolerance as the check); the map is bounded, oldest out.
+ */
+const VERIFIED_TOKENS_MAX = 10_000;
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 /** Turns a bearer token into a principal, or throws UNAUTHENTICATED (RATE_LIMITED for a throttled address). */
 export class Authenticator {
   private readonly knownBrands = new Set<string>();
+  private readonly verified = new Map<string, { principal: Principal; exp: number }>();
 
   constructor(
     private readonly keys: JwtKeys,
@@ -132,7 +141,7 @@ export class Authenticator {
     if (!match) throw unauthenticated('Malformed Authorization header: expected "Bearer <token>".');
     const token = match[1];
     if (token.startsWith(API_KEY_PREFIX)) return this.fromApiKey(token);
-    const principal = this.fromJwt(token);
+    const principal = this.verifiedJwt(token);
     if (principal.brandId && this.options.brandExists) await this.requireBrand(principal.brandId, this.options.brandExists);
     return principal;
   }
@@ -145,12 +154,23 @@ export class Authenticator {
     this.knownBrands.add(brandId);
   }
 
-  private fromJwt(token: string): Principal {
+  /** fromJwt, remembered until the token expires. */
+  private verifiedJwt(token: string): Principal {
+    const known = this.verified.get(token);
+    if (known && Date.now() / 1000 <= known.exp + CLOCK_TOLERANCE_SECONDS) return known.principal;
+    this.verified.delete(token);
+    const { principal, exp } = this.fromJwt(token);
+    if (this.verified.size >= VERIFIED_TOKENS_MAX) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { principal, exp });
+    return principal;
+  }
+
+  private fromJwt(token: string): { principal: Principal; exp: number } {
     let payload: jwt.JwtPayload | string;
     try {
       // The algorithm is fixed by configuration, never taken from the token:
       // this rejects alg "none" and HS256 tokens signed with a public key.
-      payload = jwt.verify(token, this.keys.verifyKey, { algorithms: [this.keys.algorithm], clockTolerance: 5 });
+      payload = jwt.verify(token, this.keys.verifyKey, { algorithms: [this.keys.algorithm], clockTolerance: CLOCK_TOLERANCE_SECONDS });
     } catch (error) {
       const expired = error instanceof jwt.TokenExpiredError;
       throw unauthenticated(expired ? 'The token has expired.' : 'The token is invalid.');
@@ -169,7 +189,7 @@ export class Authenticator {
     const platformAdmin = roles.includes(Role.PLATFORM_ADMIN);
     if (platformAdmin && tid !== undefined) throw unauthenticated('A platform-admin token must not name a brand (tid).');
     if (!platformAdmin && !isUuid(tid)) throw unauthenticated('The token\'s brand (tid) must be a brand id.');
-    return new Principal(sub, platformAdmin ? null : (tid as string).toLowerCase(), roles, 'jwt');
+    return { principal: new Principal(sub, platformAdmin ? null : (tid as string).toLowerCase(), roles, 'jwt'), exp };
   }
 
   private async fromApiKey(token: string): Promise<Principal> {

@@ -76,6 +76,22 @@ describe('JWT credentials (HS256)', () => {
     expect(await rejection(auth, sign({ sub: 'x', tid: BRAND, roles: ['PLATFORM_ADMIN'] }))).toMatch(/platform-admin/);
   });
 
+  it('check a token once, and refuse it again once it expires though it was accepted before', async () => {
+    const fresh = new Authenticator(hsKeys, noDatabase);
+    const token = hmacToken({ alg: 'HS256' }, { ...claims, exp: now() + 2 }, SECRET);
+    const first = await fresh.authenticate(`Bearer ${token}`);
+    expect(await fresh.authenticate(`Bearer ${token}`)).toBe(first);
+    const later = jest.spyOn(Date, 'now').mockReturnValue((now() + 8) * 1000);
+    try {
+      expect(await rejection(fresh, token)).toMatch(/expired/);
+    } finally {
+      later.mockRestore();
+    }
+    // A tampered copy of an accepted token is checked on its own, and refused.
+    const [h, , sig] = token.split('.');
+    expect(await rejection(fresh, `${h}.${b64({ ...claims, roles: ['OWNER'], exp: now() + 2 })}.${sig}`)).toMatch(/invalid/);
+  });
+
   it('accept a platform admin without a brand', async () => {
     const principal = await auth.authenticate(`Bearer ${signToken(hsKeys, { sub: 'ops', roles: [Role.PLATFORM_ADMIN] }, 60)}`);
     expect(principal).toMatchObject({ brandId: null, isPlatformAdmin: true });
