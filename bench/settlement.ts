@@ -146,6 +146,20 @@ async function main(): Promise<void> {
           `floor without parallel workers ${serialFloor[i].toFixed(2)} s, allied_settlement_figures alone ${functionAlone[i].toFixed(2)} s`,
       );
     }
+    if (process.env.BENCH_EXPLAIN === '1') {
+      // The plan inside the function, as PostgreSQL ran it (auto_explain's notices).
+      await withClient(db.url, async (c) => {
+        c.on('notice', (n) => console.log(n.message));
+        await c.query(`load 'auto_explain'`);
+        await c.query('begin');
+        for (const setting of ['log_min_duration = 0', 'log_nested_statements = on', 'log_analyze = on', 'log_buffers = on', 'log_level = notice']) {
+          await c.query(`set local auto_explain.${setting}`);
+        }
+        await c.query(`select set_config('role', 'allied_app', true), set_config('app.tenant_id', $1, true)`, [lead.id]);
+        await c.query(`select * from allied_settlement_figures($1, 'USD', $2, $3)`, [allianceId, PERIOD.start, PERIOD.end]);
+        await c.query('rollback');
+      });
+    }
     const byType = new Map(floorRows.map((r) => [r.type, r]));
     const floorNet = BigInt(byType.get('PURCHASE')?.total ?? 0) - BigInt(byType.get('REFUND')?.total ?? 0);
     const floorEvents = floorRows.reduce((n, r) => n + Number(r.events), 0);
