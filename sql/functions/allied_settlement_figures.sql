@@ -1,10 +1,12 @@
 -- The period's revenue of an alliance in one currency (allied_attributed_revenue: its purchases and refunds
 -- that occurred in [p_from, p_to)), per agreement version in force when each purchase occurred (a refund goes
 -- with its purchase); rows without a version (agreement_id null) are the unsettled ones. The caller sums the
--- rows of a version. Clawbacks are refunds of purchases made before p_from.
+-- rows of a version. Clawbacks are refunds of purchases made before p_from. Sorts are off (migration
+-- SettlementHash1765800000000): the planner expects far fewer rows than a busy alliance has and would sort
+-- them all by version, spilling to disk, where hashing the few versions needs kilobytes.
 create or replace function allied_settlement_figures(p_alliance uuid, p_currency text, p_from timestamptz, p_to timestamptz)
 returns table (agreement_id uuid, gross numeric, refunds numeric, clawbacks numeric, events bigint, earliest timestamptz, latest timestamptz)
-language plpgsql stable security definer set search_path = pg_catalog, public
+language plpgsql stable security definer set search_path = pg_catalog, public set enable_sort = off
 as $$
 begin
   if p_alliance not in (select public.allied_active_alliances()) then return; end if;
