@@ -743,7 +743,7 @@ function writeResults(outcomes: Outcome[]): void {
     ...(o.peer.length ? [`PostGraphile ${o.peer.map((l) => l.failures).join('+')}`] : []),
     `floor ${o.floor.failures}`,
   ]);
-  const statements = outcomes[0].statements.map((s) => `\`${abbreviate(oneLine(s.text))}\``).join('; ');
+  const statements = (outcomes.find((o) => o.scenario === OWN_PAGE.name) ?? outcomes[0]).statements.map((s) => `\`${abbreviate(oneLine(s.text))}\``).join('; ');
   const portal = outcomes.find((o) => o.scenario.startsWith('partner portal'));
   const anonymous = (query: string) => query.replace(/"[0-9a-f-]{36}"/g, '"…"').replace(/\n\s+/g, '\n  ');
   const portalQueries = portal
