@@ -35,7 +35,7 @@ import { createLogger } from '../src/logger';
 import { startServer, type RunningServer } from '../src/server';
 import { resolveJwtKeys, signToken, type JwtKeys } from '../src/tenancy/credentials';
 import { Role } from '../src/tenancy/roles';
-import { benchAgreement, benchAlliance, benchBrands, machine, nonNegativeInt, now, positiveInt, RESULTS_FILE, throwawayDatabase, writeSection } from './support';
+import { benchAgreement, benchAlliance, benchBrands, machine, nonNegativeInt, now, positiveInt, RESULTS_FILE, throwawayDatabase, withClient, writeSection } from './support';
 
 const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
 const COURSES_PER_BRAND = 200;
@@ -214,14 +214,10 @@ function portalScenario(allianceId: string): Scenario {
 
 /** The portal's campaign figures as PostGraphile exposes a computed column: a function of the row, in the throwaway database. */
 async function addPeerMetricsColumn(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  await withClient(databaseUrl, async (client) => {
     await client.query(`create function campaigns_metrics(c campaigns) returns jsonb language sql stable as $$ select allied_campaign_metrics(c.id) $$`);
     await client.query(`grant execute on function campaigns_metrics(campaigns) to allied_app`);
-  } finally {
-    await client.end();
-  }
+  });
 }
 const JOINT_PER_ALLIANCE = 150;
 
@@ -244,7 +240,7 @@ async function measure(kind: 'embedded' | 'postgres'): Promise<Outcome[]> {
       if (kind === 'postgres' && (scenarios.has('alliance') || scenarios.has('portal'))) {
         const seeded = await seedAlliances(api, keys, owner, databaseUrlOf(database));
         if (scenarios.has('alliance')) outcomes.push(await measureScenario(kind, ALLIANCE_PAGE, server.url, owner, config.databasePoolSize, database, peer));
-        await seedPortal(api, seeded);
+        if (scenarios.has('portal')) await seedPortal(api, seeded);
         if (scenarios.has('portal')) outcomes.push(await measureScenario(kind, portalScenario(seeded.allianceId), server.url, owner, config.databasePoolSize, database, peer));
       }
       return outcomes;
@@ -316,9 +312,7 @@ async function seedAlliances(api: Api, keys: JwtKeys, owner: string, databaseUrl
     await benchAgreement(api.url, [lead, partner], allianceId, '2026-01-01T00:00:00Z', [5000, 5000]);
     alliances.push(allianceId);
   }
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  await withClient(databaseUrl, async (client) => {
     const insert = (tenant: string, alliance: string | null, count: number, label: string) =>
       client.query(
         `insert into courses (tenant_id, id, alliance_id, title, topics, level, format, price_minor, currency)
@@ -343,19 +337,16 @@ async function seedAlliances(api: Api, keys: JwtKeys, owner: string, databaseUrl
     await client.query('analyze courses');
     const [{ total }] = (await client.query<{ total: number }>('select count(*)::int as total from courses')).rows;
     console.log(`seeded 2 ACTIVE alliances with ${JOINT_PER_ALLIANCE} joint courses each; ${total} courses in the database`);
-    return { lead, partner: partners[0], allianceId: alliances[0], client };
-  } catch (error) {
-    await client.end();
-    throw error;
-  }
+  });
+  return { lead, partner: partners[0], allianceId: alliances[0], databaseUrl };
 }
 
 interface Seeded {
   lead: { id: string; token: string };
   partner: { id: string; token: string };
   allianceId: string;
-  /** A connection as the database owner; whoever takes it ends it. */
-  client: pg.Client;
+  /** The database, for statements as its owner. */
+  databaseUrl: string;
 }
 
 const PORTAL_CAMPAIGNS = 12;
@@ -366,45 +357,45 @@ const PORTAL_CAMPAIGNS = 12;
  * it, all through the API; then distinct creation times, so that both servers list them in one order.
  */
 async function seedPortal(api: Api, seeded: Seeded): Promise<void> {
-  const { lead, partner, allianceId, client } = seeded;
-  try {
-    const [{ id: courseId }] = (await client.query<{ id: string }>('select id from courses where alliance_id = $1 limit 1', [allianceId])).rows;
-    const day = 86_400_000;
-    for (let c = 0; c < PORTAL_CAMPAIGNS; c++) {
-      const by = c % 2 ? partner : lead;
-      const { data } = await api.post(by.token, `mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }`, {
-        i: { name: `Portal campaign ${c + 1}`, kind: 'AD_PLACEMENT', allianceId, startsAt: new Date(Date.now() - 30 * day).toISOString(), budget: { amountMinor: 500_000, currency: 'USD' } },
+  const { lead, partner, allianceId, databaseUrl } = seeded;
+  const [{ id: courseId }] = await withClient(databaseUrl, (client) =>
+    client.query<{ id: string }>('select id from courses where alliance_id = $1 limit 1', [allianceId]).then((r) => r.rows),
+  );
+  const day = 86_400_000;
+  for (let c = 0; c < PORTAL_CAMPAIGNS; c++) {
+    const by = c % 2 ? partner : lead;
+    const { data } = await api.post(by.token, `mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }`, {
+      i: { name: `Portal campaign ${c + 1}`, kind: 'AD_PLACEMENT', allianceId, startsAt: new Date(Date.now() - 30 * day).toISOString(), budget: { amountMinor: 500_000, currency: 'USD' } },
+    });
+    const campaignId = data.createCampaign.id as string;
+    for (let w = 0; w < 3; w++) {
+      await api.post(by.token, `mutation($c: ID!, $a: MoneyInput!, $at: DateTime!) { recordCampaignSpend(campaignId: $c, amount: $a, occurredAt: $at) { id } }`, {
+        c: campaignId,
+        a: { amountMinor: 10_000 + 2_500 * ((c + w) % 4), currency: 'USD' },
+        at: new Date(Date.now() - (20 - 7 * w) * day).toISOString(),
       });
-      const campaignId = data.createCampaign.id as string;
-      for (let w = 0; w < 3; w++) {
-        await api.post(by.token, `mutation($c: ID!, $a: MoneyInput!, $at: DateTime!) { recordCampaignSpend(campaignId: $c, amount: $a, occurredAt: $at) { id } }`, {
-          c: campaignId,
-          a: { amountMinor: 10_000 + 2_500 * ((c + w) % 4), currency: 'USD' },
-          at: new Date(Date.now() - (20 - 7 * w) * day).toISOString(),
-        });
-      }
-      const at = (i: number) => new Date(Date.now() - (i % 14) * day - 3_600_000).toISOString();
-      const event = (type: string, i: number, extra: Record<string, unknown> = {}) => ({
-        idempotencyKey: `portal-${c}-${type}-${i}`, type, learnerExternalId: `portal-${c}-${i}`, occurredAt: at(i), campaignId, ...extra,
-      });
-      const events = [
-        ...Array.from({ length: 300 }, (_, i) => event('IMPRESSION', i)),
-        ...Array.from({ length: 30 }, (_, i) => event('CLICK', i)),
-        ...Array.from({ length: 5 }, (_, i) => event('PURCHASE', i, { courseId, amount: { amountMinor: 4900 + 100 * c, currency: 'USD' } })),
-      ];
-      const { data: recorded } = await api.post(by.token, `mutation($e: [EventInput!]!) { recordEvents(events: $e) { accepted rejected { message } } }`, { e: events });
-      if (recorded.recordEvents.accepted !== events.length) throw new Error(`portal events refused: ${JSON.stringify(recorded.recordEvents.rejected.slice(0, 3))}`);
     }
+    const at = (i: number) => new Date(Date.now() - (i % 14) * day - 3_600_000).toISOString();
+    const event = (type: string, i: number, extra: Record<string, unknown> = {}) => ({
+      idempotencyKey: `portal-${c}-${type}-${i}`, type, learnerExternalId: `portal-${c}-${i}`, occurredAt: at(i), campaignId, ...extra,
+    });
+    const events = [
+      ...Array.from({ length: 300 }, (_, i) => event('IMPRESSION', i)),
+      ...Array.from({ length: 30 }, (_, i) => event('CLICK', i)),
+      ...Array.from({ length: 5 }, (_, i) => event('PURCHASE', i, { courseId, amount: { amountMinor: 4900 + 100 * c, currency: 'USD' } })),
+    ];
+    const { data: recorded } = await api.post(by.token, `mutation($e: [EventInput!]!) { recordEvents(events: $e) { accepted rejected { message } } }`, { e: events });
+    if (recorded.recordEvents.accepted !== events.length) throw new Error(`portal events refused: ${JSON.stringify(recorded.recordEvents.rejected.slice(0, 3))}`);
+  }
+  await withClient(databaseUrl, async (client) => {
     await client.query(
       `update campaigns c set created_at = now() - make_interval(secs => r.k)
        from (select tenant_id, id, row_number() over (order by md5(id::text)) as k from campaigns) r
        where c.tenant_id = r.tenant_id and c.id = r.id`,
     );
     await client.query('analyze');
-    console.log(`seeded ${PORTAL_CAMPAIGNS} joint campaigns with spend and 335 events each`);
-  } finally {
-    await client.end();
-  }
+  });
+  console.log(`seeded ${PORTAL_CAMPAIGNS} joint campaigns with spend and 335 events each`);
 }
 
 interface Store {

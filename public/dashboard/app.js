@@ -162,6 +162,9 @@
     $('[data-note="funnel"]').textContent = `${index}${awareness}${satisfaction}`;
   }
 
+  /** A campaign's name as a chart's category label: at most 18 characters. */
+  const shortName = (name) => (name.length > 18 ? `${name.slice(0, 17)}…` : name);
+
   function drawCampaigns(edges) {
     const campaigns = edges.map((e) => e.node);
     const currencies = [...new Set(campaigns.flatMap((c) => c.metrics.spend.map((m) => m.currency)))].sort();
@@ -170,7 +173,7 @@
       return m ? f.money(m).value : 0;
     };
     charts.draw(figure('campaigns'), {
-      kind: 'bars', x: campaigns.map((_, i) => i), categories: campaigns.map((c) => (c.name.length > 18 ? `${c.name.slice(0, 17)}…` : c.name)), xLabel: 'Campaign',
+      kind: 'bars', x: campaigns.map((_, i) => i), categories: campaigns.map((c) => shortName(c.name)), xLabel: 'Campaign',
       units: { y: 'money', y2: 'count' }, labels: { y: currencies.length === 1 ? `Spend (${currencies[0]})` : 'Spend, in each currency', y2: 'Conversions' },
       series: [
         ...currencies.map((cur) => ({ label: `Spend ${cur}`, unit: 'money', currency: cur, values: campaigns.map((c) => spend(c, cur)) })),
@@ -359,10 +362,7 @@
     const major = (minor) => f.money({ amountMinor: minor, currency }).value;
     charts.draw(chart, {
       kind: 'bars', x: s.shares.map((_, i) => i), xLabel: 'Campaign',
-      categories: s.shares.map((share) => {
-        const n = name(share.campaignId);
-        return n.length > 18 ? `${n.slice(0, 17)}…` : n;
-      }),
+      categories: s.shares.map((share) => shortName(name(share.campaignId))),
       units: { y: 'money', y2: revenue ? 'money' : 'count' },
       labels: { y: `Suggested spend (${currency})`, y2: revenue ? `Expected revenue (${currency})` : 'Expected conversions' },
       series: [
