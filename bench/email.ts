@@ -23,7 +23,7 @@ import { signToken } from '../src/tenancy/credentials';
 import { Principal } from '../src/tenancy/principal';
 import { Role } from '../src/tenancy/roles';
 import { log, startBenchServer, type BenchServer } from './ml/api';
-import { graphql, machine, positiveInt, withClient } from './support';
+import { BENCH_TRACKING_SECRET, graphql, machine, positiveInt, withClient } from './support';
 
 const MJML = `<mjml><mj-body><mj-section><mj-column>
   <mj-text>Hello {{ learner.name }}, from {{ brand.name }}</mj-text>
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const smtp = await sink();
   const bench = await startBenchServer(adminUrl, {
     SMTP_URL: smtp.url,
-    ALLIED_TRACKING_SECRET: 'bench-tracking-secret-0123456789abcdefghij',
+    ALLIED_TRACKING_SECRET: BENCH_TRACKING_SECRET,
     ALLIED_JOURNEY_TICK_SECONDS: '1',
     ALLIED_MAIL_CONCURRENCY: process.env.ALLIED_MAIL_CONCURRENCY ?? '8',
     ...Object.fromEntries(['DATABASE_POOL_SIZE', 'ALLIED_POOL_SHARE_PERCENT'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),

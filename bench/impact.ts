@@ -25,7 +25,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import { startBenchServer } from './ml/api';
-import { benchAgreement, benchAlliance, benchBrands, graphql, machine, median, now, positiveInt, withClient, writeSection } from './support';
+import { BENCH_TRACKING_SECRET, benchAgreement, benchAlliance, benchBrands, graphql, machine, median, now, positiveInt, withClient, writeSection } from './support';
 
 const LEARNERS = { lead: 60_000, partner: 20_000 };
 const FUNNEL = `query($f: DateTime!, $t: DateTime!, $a: ID) { funnel(from: $f, to: $t, allianceId: $a) {
@@ -98,7 +98,7 @@ async function explain(url: string, tenant: string, allianceId: string): Promise
 
 async function main(): Promise<void> {
   if (!adminUrl) throw new Error('Set BENCH_DATABASE_URL to a PostgreSQL server (bench/run-impact.sh starts one).');
-  const bench = await startBenchServer(adminUrl, { ALLIED_TRACKING_SECRET: 'bench-tracking-secret-0123456789abcdefghij', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
+  const bench = await startBenchServer(adminUrl, { ALLIED_TRACKING_SECRET: BENCH_TRACKING_SECRET, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
   const server = bench.server;
   try {
     const keys = bench.keys;

@@ -45,7 +45,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config';
 import { resolveJwtKeys, signToken, type JwtKeys } from '../src/tenancy/credentials';
 import { Role } from '../src/tenancy/roles';
-import { machine, now, positiveInt, readSection, RESULTS_FILE, throwawayDatabase, writeSection } from './support';
+import { BENCH_TRACKING_SECRET, machine, now, positiveInt, readSection, RESULTS_FILE, serverNodeFlags, throwawayDatabase, writeSection } from './support';
 
 const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -130,7 +130,7 @@ async function measure(kind: Kind, count: number): Promise<Outcome> {
     const port = await freePort();
     const code = codeVersion();
     server = await ServerProcess.start(port, store.env);
-    const keys = resolveJwtKeys(loadConfig({ NODE_ENV: 'production', JWT_SECRET }));
+    const keys = resolveJwtKeys(loadConfig({ NODE_ENV: 'production', JWT_SECRET, ALLIED_TRACKING_SECRET: BENCH_TRACKING_SECRET }));
     const base = `http://127.0.0.1:${port}`;
     const brands = await seed(new Api(`${base}/graphql`), keys);
 
@@ -267,6 +267,7 @@ async function openStore(kind: Kind): Promise<Store> {
     LOG_LEVEL: 'warn',
     ALLIED_DEMO: 'false',
     ALLIED_DATA_DIR: dir,
+    ALLIED_TRACKING_SECRET: BENCH_TRACKING_SECRET,
   };
   if (poolSize) env.DATABASE_POOL_SIZE = poolSize;
   if (kind === 'embedded') return embeddedStore(dir, env);
@@ -279,7 +280,7 @@ async function openStore(kind: Kind): Promise<Store> {
   const one = async <T>(sql: string): Promise<T> => (await admin.query(sql)).rows[0] as T;
   const store: Store = {
     env,
-    pool: poolSize ?? String(loadConfig({ NODE_ENV: 'production', JWT_SECRET }).databasePoolSize),
+    pool: poolSize ?? String(loadConfig({ NODE_ENV: 'production', JWT_SECRET, ALLIED_TRACKING_SECRET: BENCH_TRACKING_SECRET }).databasePoolSize),
     async backendPids() {
       const rows = (await admin.query(`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`)).rows;
       return rows.map((r: { pid: number }) => r.pid);
@@ -425,6 +426,7 @@ class ServerProcess {
     const timingFile = sqlTiming ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'allied-bench-sql-')), 'timings.json') : undefined;
     if (timingFile) fs.writeFileSync(path.join(path.dirname(timingFile), 'preload.js'), SQL_TIMING_PRELOAD);
     const args = [
+      ...serverNodeFlags(),
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
       ...(timingFile ? ['--require', path.join(path.dirname(timingFile), 'preload.js')] : []),
       path.join(ROOT, 'bin', 'allied.js'),

@@ -23,7 +23,7 @@ import crypto from 'node:crypto';
 import { signToken } from '../src/tenancy/credentials';
 import { Role } from '../src/tenancy/roles';
 import { log, startBenchServer, type BenchServer } from './ml/api';
-import { graphql, machine, positiveInt, withClient } from './support';
+import { BENCH_TRACKING_SECRET, graphql, machine, positiveInt, withClient } from './support';
 
 const RECORD = `mutation($e: [EventInput!]!) { recordEvents(events: $e) { accepted } }`;
 const REDEEM = `mutation($i: RedeemLoyaltyPointsInput!) { redeemLoyaltyPoints(input: $i) { points } }`;
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   const members = positiveInt('BENCH_LOYALTY_MEMBERS', 500);
   const clients = positiveInt('BENCH_LOYALTY_CLIENTS', 32);
   const seconds = positiveInt('BENCH_LOYALTY_SECONDS', 15);
-  const bench = await startBenchServer(adminUrl, { ALLIED_TRACKING_SECRET: 'bench-tracking-secret-0123456789abcdefghij' });
+  const bench = await startBenchServer(adminUrl, { ALLIED_TRACKING_SECRET: BENCH_TRACKING_SECRET });
   try {
     const [a, b] = [await brand(bench, 'Loyalty A'), await brand(bench, 'Loyalty B')];
     const { allianceId, course } = await alliance(bench, a, b);

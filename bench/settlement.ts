@@ -32,7 +32,7 @@ import { openDatabase } from '../src/db/database';
 import { createLogger } from '../src/logger';
 import { startServer } from '../src/server';
 import { resolveJwtKeys } from '../src/tenancy/credentials';
-import { benchAgreement, benchAlliance, benchBrands, graphql, machine, median, now, positiveInt, throwawayDatabase, withClient, writeSection } from './support';
+import { BENCH_TRACKING_SECRET, benchAgreement, benchAlliance, benchBrands, graphql, machine, median, now, positiveInt, throwawayDatabase, withClient, writeSection } from './support';
 
 const JWT_SECRET = 'allied-bench-secret-0123456789-abcdefghij';
 const MEMBERS = 5;
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   process.env.NODE_ENV ??= 'production';
   const db = await throwawayDatabase(adminUrl);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'allied-bench-'));
-  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ALLIED_DEMO: 'false', DATABASE_URL: db.url, ALLIED_DATA_DIR: dir, ALLIED_TRACKING_SECRET: 'bench-tracking-secret-0123456789abcdefghij' });
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ALLIED_DEMO: 'false', DATABASE_URL: db.url, ALLIED_DATA_DIR: dir, ALLIED_TRACKING_SECRET: BENCH_TRACKING_SECRET });
   const database = await openDatabase(config);
   const server = await startServer(config, database, createLogger('silent'));
   try {

@@ -9,6 +9,17 @@ import { Role } from '../src/tenancy/roles';
 
 export const RESULTS_FILE = path.resolve(__dirname, '..', '..', 'bench', 'RESULTS.md');
 
+/** Production refuses to start without a secret for email links; the benchmarks' servers all use this one. */
+export const BENCH_TRACKING_SECRET = 'bench-tracking-secret-0123456789abcdefghij';
+
+/**
+ * Node's flags for a benchmark's server child process: the ones this
+ * benchmark runs under (bench/run.sh passes the server's production flags,
+ * as `npm start` and the Docker image set them), so the child runs as
+ * production does; a profile of the benchmark is not one of the server.
+ */
+export const serverNodeFlags = (): string[] => process.execArgv.filter((flag) => !flag.startsWith('--cpu-prof'));
+
 export function nonNegativeInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
