@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { App } from '../app';
 import { Role } from '../tenancy/roles';
-import { brandPrincipal, sendError, type LoggedRequest, type PendingWork } from './respond';
+import { brandPrincipal, isRefusal, sendError, sendRefusal, type LoggedRequest, type PendingWork } from './respond';
 
 /** An NDJSON event line: 4000 characters of feedback text fit many times over. */
 const MAX_NDJSON_LINE_BYTES = 64 * 1024;
@@ -32,6 +32,8 @@ export function ingestRoute(app: App, uploads: PendingWork): Router {
       const summary = await work;
       if (!res.destroyed) res.json(summary);
     } catch (error) {
+      // A refusal (the database busy: 503 with Retry-After) is the client's to retry, never a server fault.
+      if (isRefusal(error) && !res.headersSent) return sendRefusal(res, error);
       next(error);
     }
   });

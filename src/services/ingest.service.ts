@@ -115,11 +115,17 @@ export class IngestService {
   async ingest(principal: Principal, log: Logger, body: AsyncIterable<Buffer>, maxLineBytes: number): Promise<IngestSummary> {
     const summary: IngestSummary = { accepted: 0, duplicates: 0, rejected: [], lines: 0, truncated: null };
     let batch: { line: number; event: EventInput }[] = [];
+    // A batch that could not be stored (the database busy, say) ends the upload with its error: everything
+    // before it is committed, and resending the whole body stores only what is missing.
+    let storeFailed = false;
     const flush = async () => {
       if (batch.length === 0) return;
       const pending = batch;
       batch = [];
-      const result = await this.runAs(principal, (ctx) => this.events.record(ctx, pending.map((p) => p.event)), { log });
+      const result = await this.runAs(principal, (ctx) => this.events.record(ctx, pending.map((p) => p.event)), { log }).catch((error: unknown) => {
+        storeFailed = true;
+        throw error;
+      });
       summary.accepted += result.accepted;
       summary.duplicates += result.duplicates;
       for (const r of result.rejected) summary.rejected.push({ line: pending[r.index].line, code: r.code, message: r.message });
@@ -161,6 +167,7 @@ export class IngestService {
     try {
       await readLines();
     } catch (error) {
+      if (storeFailed) throw error;
       // The client went away mid-body: keep the complete lines read so far.
       log.warn({ err: error, lines: summary.lines }, 'ingest body cut off; storing the complete lines before the cut');
       await flush();

@@ -10,7 +10,8 @@ describe('POST /ingest (NDJSON)', () => {
   let seq = 0;
 
   beforeAll(async () => {
-    app = await TestApp.start();
+    // A second's wait for a database connection at most, so the busy database below answers soon.
+    app = await TestApp.start({ ALLIED_POOL_WAIT_MS: '1000' });
     brand = await app.brand('Bulk Academy');
     course = await app.course(brand, { title: 'Bulk course' });
   });
@@ -95,6 +96,25 @@ describe('POST /ingest (NDJSON)', () => {
     });
     for (let i = 0; i < 50 && (await stored()) < before + 1500; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await stored()).toBe(before + 1500);
+  });
+
+  it('answers 503 with Retry-After while the database is busy, and stores the upload when it is resent', async () => {
+    const before = await stored();
+    // Every connection slot the brand may hold is taken for longer than an operation may wait for one.
+    const holders = Array.from({ length: 10 }, () =>
+      app.asBrand(brand.id, () => new Promise((r) => setTimeout(r, 2500))).catch(() => undefined),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const body = Array.from({ length: 3 }, () => line()).join('\n');
+    const busy = await post(body);
+    expect(busy.status).toBe(503);
+    expect(busy.headers['retry-after']).toBe('1');
+    expect(busy.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'DATABASE_POOL', retryAfter: 1 });
+    await Promise.all(holders);
+    const resent = await post(body);
+    expect(resent.status).toBe(200);
+    expect(resent.body).toMatchObject({ accepted: 3, duplicates: 0 });
+    expect(await stored()).toBe(before + 3);
   });
 
   it('needs an ingesting brand credential and the NDJSON content type', async () => {
