@@ -191,10 +191,11 @@ async function openSignals(config: Config, database: Database, log: Logger): Pro
 
 /**
  * Connections of the live hub's own pool on PostgreSQL. A snapshot is a
- * tenant transaction of four round trips (begin, tenant set-up, figures,
- * commit), each waiting a turn of an event loop that also writes thousands
- * of WebSocket messages a second; four connections keep 100 changed scopes a
- * second within the delay target (bench/RESULTS.md, subscriptions).
+ * tenant transaction of two round trips (begin, tenant set-up and the
+ * figures together; commit), each waiting a turn of an event loop that also
+ * writes thousands of WebSocket messages a second; four connections keep 100
+ * changed scopes a second within the delay target while leaving ingestion
+ * its share of the machine (bench/RESULTS.md, subscriptions).
  */
 const LIVE_POOL_SIZE = 4;
 

@@ -19,7 +19,11 @@ export function createDataSource(url: string, poolSize: number, applicationName 
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: false,
-    extra: { max: poolSize, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000, application_name: applicationName },
+    // pipeline: a statement may go out before the one ahead of it is answered.
+    // Tenant transactions use it to send BEGIN with their first statement and
+    // their change signals with COMMIT (src/db/pipeline.ts), and statements a
+    // resolver issues together go out together.
+    extra: { max: poolSize, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000, application_name: applicationName, pipeline: true },
   });
 }
 

@@ -25,6 +25,13 @@ export type SignalListener = (signals: Signal[]) => void;
 /** Carries signals to every instance serving subscriptions (this one included). */
 export interface SignalBus {
   publish(signals: Signal[]): void;
+  /**
+   * Where signals can travel inside the transaction that raised them (NOTIFY
+   * is delivered when it commits, never if it rolls back): the statements
+   * that send them. Absent where signals stay in this process; those are
+   * published after commit.
+   */
+  statements?(signals: Signal[]): { sql: string; parameters: unknown[] }[];
   listen(listener: SignalListener): () => void;
   close(): Promise<void>;
 }

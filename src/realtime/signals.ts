@@ -47,9 +47,15 @@ export class PostgresBus implements SignalBus {
     await this.connect(false);
   }
 
+  /** One NOTIFY per payload, for the publishing transaction to run before its COMMIT (RequestContext.finish). */
+  statements(signals: Signal[]): { sql: string; parameters: unknown[] }[] {
+    return payloads(signals).map((payload) => ({ sql: 'select pg_notify($1, $2)', parameters: [CHANNEL, payload] }));
+  }
+
+  /** Signals raised outside a transaction (a training worker's progress), each NOTIFY on a pool connection. */
   publish(signals: Signal[]): void {
-    for (const payload of payloads(signals)) {
-      this.dataSource.query('select pg_notify($1, $2)', [CHANNEL, payload]).catch((error: unknown) => {
+    for (const { sql, parameters } of this.statements(signals)) {
+      this.dataSource.query(sql, parameters).catch((error: unknown) => {
         this.log.warn({ err: error }, 'could not send a change signal; subscribers catch up on the next change or refresh');
       });
     }

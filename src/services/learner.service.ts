@@ -22,18 +22,21 @@ export async function ensureLearners(manager: EntityManager, brandId: string, ex
   const found = new Map<string, string>();
   const add = (rows: { id: string; external_id: string }[]) => rows.forEach((r) => found.set(r.external_id, r.id));
   for (let round = 0; round < ENSURE_ROUNDS && found.size < wanted.length; round++) {
-    add(
-      await manager.query(
+    const missing = wanted.filter((x) => !found.has(x));
+    // Issued together (one round trip on a pipelining connection), run in order: create the missing, then read
+    // them all with the key-share lock (the new ones are this transaction's own and need none, but take it too).
+    const [created, existing] = await Promise.all([
+      manager.query(
         `insert into learners (tenant_id, id, external_id)
          select $1, gen_random_uuid(), x from unnest($2::text[]) as x order by x
          on conflict (tenant_id, external_id) do nothing
          returning id, external_id`,
-        [brandId, wanted.filter((x) => !found.has(x))],
+        [brandId, missing],
       ),
-    );
-    const existing = wanted.filter((x) => !found.has(x));
-    if (existing.length === 0) break;
-    add(await manager.query(`select id, external_id from learners where tenant_id = $1 and external_id = any($2::text[]) for key share`, [brandId, existing]));
+      manager.query(`select id, external_id from learners where tenant_id = $1 and external_id = any($2::text[]) for key share`, [brandId, missing]),
+    ]);
+    add(created);
+    add(existing);
   }
   if (found.size < wanted.length) throw new Error(`Learners still changing after ${ENSURE_ROUNDS} rounds; try again.`);
   return found;

@@ -55,8 +55,9 @@ export class LifecycleService {
     const manager = await ctx.manager();
     // Rows locked in id order first, so two calls touching the same learners never deadlock. NO KEY UPDATE, the
     // lock the update itself takes: it does not wait for the key-share locks that the events' foreign keys hold.
-    await manager.query(`select id from learners where tenant_id = $1 and id = any($2::uuid[]) order by id for no key update`, [ctx.brandId, ids]);
-    await manager.query(
+    // Both statements are issued together: PostgreSQL runs them in order, in one round trip on a pipelining connection.
+    const lock = manager.query(`select id from learners where tenant_id = $1 and id = any($2::uuid[]) order by id for no key update`, [ctx.brandId, ids]);
+    const update = manager.query(
       `update learners l set purchases = l.purchases + u.purchases,
          first_purchase_at = least(l.first_purchase_at, u.first_purchase), last_seen_at = greatest(l.last_seen_at, u.last_seen),
          first_seen_at = least(l.first_seen_at, u.first_seen)
@@ -71,6 +72,7 @@ export class LifecycleService {
         ids.map((id) => byLearner.get(id)!.firstSeen),
       ],
     );
+    await Promise.all([lock, update]);
   }
 
   async thresholds(ctx: RequestContext): Promise<LifecycleThresholds> {

@@ -83,12 +83,12 @@ export class RequestContext {
 
   /** The caller's own brand as it was when the transaction opened (null for platform admins). */
   ownBrand(): Promise<BrandEntity | null> {
-    return this.transaction().then((tx) => tx.ownBrand);
+    return this.transaction().then((tx) => tx.ownBrand());
   }
 
   /** Alliances the caller's brand is an ACTIVE member of (read with the transaction's first statement). */
   activeAlliances(): Promise<string[]> {
-    return this.transaction().then((tx) => tx.activeAlliances);
+    return this.transaction().then((tx) => tx.activeAlliances());
   }
 
   /** After a membership change in this operation, reread the caller's alliances. */
@@ -116,10 +116,13 @@ export class RequestContext {
     this.afterCommitHooks.push(hook);
   }
 
-  /** Marks brands, alliances or settlements changed: each is signalled once, after commit. */
+  /**
+   * Marks brands, alliances or settlements changed: each is signalled once, by
+   * the commit (NOTIFY in the transaction, on PostgreSQL) or just after it.
+   */
   changed(signals: Signal[]): void {
     if (!this.bus) return;
-    if (this.signals.size === 0 && signals.length > 0) {
+    if (this.signals.size === 0 && signals.length > 0 && !this.bus.statements) {
       this.afterCommit(() => {
         const all = [...this.signals.values()];
         this.signals.clear();
@@ -187,7 +190,9 @@ export class RequestContext {
       await tx.rollback();
       return;
     }
-    await tx.commit();
+    const notify = this.signals.size && this.bus?.statements ? this.bus.statements([...this.signals.values()]) : [];
+    if (this.bus?.statements) this.signals.clear();
+    await tx.commit(notify);
     for (const hook of this.afterCommitHooks.splice(0)) {
       try {
         hook();
