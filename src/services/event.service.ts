@@ -54,7 +54,15 @@ export interface StoredEvent {
  * must follow an event (enqueue a job, update a ledger) and commits or rolls
  * back with it: if a hook throws, nothing of the call is stored.
  */
-export type AfterStoreHook = (ctx: RequestContext, stored: readonly StoredEvent[]) => Promise<void>;
+export type AfterStoreHook = ((ctx: RequestContext, stored: readonly StoredEvent[]) => Promise<void>) & {
+  /**
+   * Called, not awaited, as the events' rows are about to be written, with
+   * the types of the events to be stored: a hook that will read something
+   * whatever is stored starts that read here (through a per-request loader),
+   * so it shares the write's round trip. Reads only.
+   */
+  prepare?: (ctx: RequestContext, types: ReadonlySet<string>) => void;
+};
 
 /** Events that passed screening, and what screening set aside. */
 interface Screened {
@@ -133,6 +141,10 @@ export class EventService {
   private async store(ctx: RequestContext, resolved: Resolved[]): Promise<{ stored: StoredEvent[]; duplicates: number; refused: Rejection[] }> {
     const manager = await ctx.manager();
     const brandId = ctx.brandId;
+    if (resolved.length) {
+      const types = new Set<string>(resolved.map((r) => r.event.type));
+      for (const hook of this.afterStore) hook.prepare?.(ctx, types);
+    }
     const learners = await ensureLearners(manager, brandId, resolved.map((r) => r.event.learnerExternalId));
     const toRow = (r: Resolved, refund: { purchaseId: string; allianceId: string | null } | null): StoredEvent => ({
       id: crypto.randomUUID(),

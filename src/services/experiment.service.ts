@@ -175,8 +175,19 @@ export class ExperimentService {
     private readonly models: ModelService,
   ) {}
 
-  /** Records the arms of stored events; pass it to EventService with the other after-store hooks. */
-  readonly afterStore: AfterStoreHook = (ctx, stored) => this.recordArms(ctx, stored);
+  /**
+   * Records the arms of stored events; pass it to EventService with the other
+   * after-store hooks. The running experiments are read while the events are
+   * written (the hook's `prepare`), in the same round trip.
+   */
+  readonly afterStore: AfterStoreHook = Object.assign((ctx: RequestContext, stored: readonly StoredEvent[]) => this.recordArms(ctx, stored), {
+    prepare: (ctx: RequestContext, types: ReadonlySet<string>) => {
+      if ([...types].some((t) => MODEL_EVENTS.has(t) || CREATIVE_EVENTS.has(t))) {
+        // The hook loads the same key and sees any failure; this only keeps the early one handled.
+        this.running(ctx).load('all').catch(() => undefined);
+      }
+    },
+  });
 
   /**
    * Starts a RUNNING experiment. Its arms are READY versions of the brand's
