@@ -2,6 +2,7 @@ import { DataSource, MigrationExecutor } from 'typeorm';
 import { entities } from '../entities';
 import { migrations } from '../../migrations';
 import { applySqlFunctions } from './sql-functions';
+import { installTimestampParser } from './timestamps';
 
 /** The role tenant transactions switch to: it owns nothing and has no BYPASSRLS. */
 export const APP_ROLE = 'allied_app';
@@ -10,6 +11,7 @@ export const APP_ROLE = 'allied_app';
 const MIGRATION_LOCK = 7_346_112_901;
 
 export function createDataSource(url: string, poolSize: number, applicationName = 'allied'): DataSource {
+  installTimestampParser();
   return new DataSource({
     type: 'postgres',
     url,
