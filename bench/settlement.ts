@@ -95,10 +95,10 @@ async function main(): Promise<void> {
         [brands.map((b) => b.id), purchases, lead.id, courseId, LEARNERS_PER_BRAND, allianceId],
       );
       await c.query(
-        `insert into events (tenant_id, id, idempotency_key, type, learner_id, occurred_at, course_tenant_id, course_id, alliance_id, amount_minor, currency, refund_of)
+        `insert into events (tenant_id, id, idempotency_key, type, learner_id, occurred_at, course_tenant_id, course_id, alliance_id, amount_minor, currency, refund_of, refund_purchase_at)
          select p.tenant_id, gen_random_uuid(), 'r' || p.idempotency_key, 'REFUND', p.learner_id,
                 p.occurred_at + make_interval(days => 1 + (substr(p.idempotency_key, 2)::int % 10)),
-                p.course_tenant_id, p.course_id, p.alliance_id, greatest(1, p.amount_minor / 2), p.currency, p.id
+                p.course_tenant_id, p.course_id, p.alliance_id, greatest(1, p.amount_minor / 2), p.currency, p.id, p.occurred_at
          from events p where p.type = 'PURCHASE' and substr(p.idempotency_key, 2)::int % 9 = 0 and p.alliance_id = $1
          limit $2`,
         [allianceId, eventCount - purchases],

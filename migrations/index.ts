@@ -19,6 +19,7 @@ import { Loyalty1765500000000 } from './1765500000000-loyalty';
 import { Impact1765600000000 } from './1765600000000-impact';
 import { FirstSeen1765700000000 } from './1765700000000-first-seen';
 import { SettlementHash1765800000000 } from './1765800000000-settlement-hash';
+import { RefundPurchaseTime1765900000000 } from './1765900000000-refund-purchase-time';
 
 /** Every migration in order; listed explicitly so compiled and ts-jest runs load the same set. */
-export const migrations = [Foundation1763800000000, Alliances1763900000000, Campaigns1764000000000, Events1764100000000, Metrics1764200000000, Attribution1764300000000, Settlements1764400000000, CredentialFailures1764500000000, FormerMemberView1764600000000, SqlFunctions1764700000000, Jobs1764800000000, Models1764900000000, Experiments1765000000000, CreativeCounts1765100000000, Demands1765200000000, Lifecycle1765300000000, Email1765400000000, Loyalty1765500000000, Impact1765600000000, FirstSeen1765700000000, SettlementHash1765800000000];
+export const migrations = [Foundation1763800000000, Alliances1763900000000, Campaigns1764000000000, Events1764100000000, Metrics1764200000000, Attribution1764300000000, Settlements1764400000000, CredentialFailures1764500000000, FormerMemberView1764600000000, SqlFunctions1764700000000, Jobs1764800000000, Models1764900000000, Experiments1765000000000, CreativeCounts1765100000000, Demands1765200000000, Lifecycle1765300000000, Email1765400000000, Loyalty1765500000000, Impact1765600000000, FirstSeen1765700000000, SettlementHash1765800000000, RefundPurchaseTime1765900000000];

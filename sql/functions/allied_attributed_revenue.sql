@@ -17,10 +17,10 @@ language sql stable parallel safe
 as $$
   -- Events stored with the scope: the brand's own, or the alliance's (its joint courses and named joint
   -- campaigns, stored at ingestion). A purchase naming no campaign goes to its learner's last click (rule 2).
-  -- A refund's purchase is looked up by key (refunds are few; a join would hash every event).
+  -- A refund carries its purchase's time (stored with it); its purchase's campaign is looked up by key (refunds
+  -- are few; a join would hash every event).
   select e.type, e.tenant_id, e.id, e.learner_id, e.occurred_at, e.amount_minor, e.currency::text,
-         case when e.refund_of is null then e.occurred_at
-              else (select p.occurred_at from public.events p where p.tenant_id = e.tenant_id and p.id = e.refund_of) end,
+         coalesce(e.refund_purchase_at, e.occurred_at),
          case when e.refund_of is null then coalesce(e.campaign_id, public.allied_last_click(e.tenant_id, e.learner_id, e.occurred_at))
               else (select coalesce(p.campaign_id, public.allied_last_click(p.tenant_id, p.learner_id, p.occurred_at))
                     from public.events p where p.tenant_id = e.tenant_id and p.id = e.refund_of) end

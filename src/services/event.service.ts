@@ -44,6 +44,8 @@ export interface StoredEvent {
   rating: number | null;
   text: string | null;
   refundOf: string | null;
+  /** A refund's purchase time (settlements and metrics count a refund with its purchase). */
+  refundPurchaseAt: Date | null;
   /** The learner's contact as the event stated it. */
   contact: EventContactInput | null;
 }
@@ -146,7 +148,7 @@ export class EventService {
       for (const hook of this.afterStore) hook.prepare?.(ctx, types);
     }
     const learners = await ensureLearners(manager, brandId, resolved.map((r) => r.event.learnerExternalId));
-    const toRow = (r: Resolved, refund: { purchaseId: string; allianceId: string | null } | null): StoredEvent => ({
+    const toRow = (r: Resolved, refund: { purchaseId: string; allianceId: string | null; purchaseAt: Date } | null): StoredEvent => ({
       id: crypto.randomUUID(),
       key: r.event.idempotencyKey,
       type: r.event.type,
@@ -165,6 +167,7 @@ export class EventService {
       rating: r.event.rating ?? null,
       text: r.event.text ?? null,
       refundOf: refund?.purchaseId ?? null,
+      refundPurchaseAt: refund?.purchaseAt ?? null,
       contact: r.event.contact ?? null,
     });
 
@@ -236,12 +239,12 @@ export class EventService {
     manager: EntityManager,
     brandId: string,
     r: Resolved,
-  ): Promise<{ purchaseId: string; allianceId: string | null } | Rejection> {
+  ): Promise<{ purchaseId: string; allianceId: string | null; purchaseAt: Date } | Rejection> {
     const reject = (code: string, message: string): Rejection => ({ index: r.index, code, message });
     const key = r.event.refundOf as string;
     await manager.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [`refund:${brandId}:${key}`]);
     const [purchase] = await manager.query(
-      `select id, amount_minor::text as amount, currency, course_id, alliance_id from events
+      `select id, amount_minor::text as amount, currency, course_id, alliance_id, occurred_at from events
        where tenant_id = $1 and idempotency_key = $2 and type = 'PURCHASE'`,
       [brandId, key],
     );
@@ -261,7 +264,7 @@ export class EventService {
         `Refunds of "${key}" would total ${total} minor units; the purchase was ${purchase.amount}.`,
       );
     }
-    return { purchaseId: purchase.id, allianceId: purchase.alliance_id };
+    return { purchaseId: purchase.id, allianceId: purchase.alliance_id, purchaseAt: purchase.occurred_at };
   }
 
   /** Inserts rows, skipping keys that exist (a concurrent request may have stored them); returns the keys stored. */
@@ -270,11 +273,12 @@ export class EventService {
     const column = <K extends keyof StoredEvent>(k: K) => rows.map((r) => r[k]);
     const result: { idempotency_key: string }[] = await manager.query(
       `insert into events (tenant_id, id, idempotency_key, type, learner_id, occurred_at, course_tenant_id, course_id,
-         campaign_tenant_id, campaign_id, creative_id, alliance_id, amount_minor, currency, rating, text, refund_of)
+         campaign_tenant_id, campaign_id, creative_id, alliance_id, amount_minor, currency, rating, text, refund_of, refund_purchase_at)
        select $1, u.* from unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::uuid[], $8::uuid[],
-         $9::uuid[], $10::uuid[], $11::uuid[], $12::uuid[], $13::bigint[], $14::text[], $15::smallint[], $16::text[], $17::uuid[])
+         $9::uuid[], $10::uuid[], $11::uuid[], $12::uuid[], $13::bigint[], $14::text[], $15::smallint[], $16::text[], $17::uuid[],
+         $18::timestamptz[])
          as u(id, key, type, learner, at, course_tenant, course, campaign_tenant, campaign, creative, alliance, amount,
-              currency, rating, text, refund_of)
+              currency, rating, text, refund_of, refund_purchase_at)
        -- Key order, so concurrent calls with overlapping keys never deadlock.
        order by u.key
        on conflict (tenant_id, idempotency_key) do nothing
@@ -282,7 +286,7 @@ export class EventService {
       [
         brandId, column('id'), column('key'), column('type'), column('learner'), column('at'), column('courseTenant'),
         column('course'), column('campaignTenant'), column('campaign'), column('creative'), column('alliance'),
-        column('amount'), column('currency'), column('rating'), column('text'), column('refundOf'),
+        column('amount'), column('currency'), column('rating'), column('text'), column('refundOf'), column('refundPurchaseAt'),
       ],
     );
     return new Set(result.map((r) => r.idempotency_key));
