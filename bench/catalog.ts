@@ -790,8 +790,8 @@ function writeResults(outcomes: Outcome[]): void {
       `(partners' own courses are not PUBLISHED, so PostGraphile's list under RLS is the same set).`,
     `- Load: ${connections} concurrent connections (server: autocannon in a worker thread; floor: ${connections} loops), ` +
       `${duration} s measured after ${warmup} s of warm-up; connection pool of the size the server uses.`,
-    `- Floor: per iteration, one pooled \`pg\` connection runs the server's statements for one request of the scenario, ` +
-      `with the same parameters (own catalog: ${statements}).`,
+    `- Floor: per iteration, one pooled \`pg\` connection (pipelining, as the server's) runs the server's statements for one request of the scenario, ` +
+      `with the same parameters, BEGIN, the set-up and the first statement in one write as the server sends them (own catalog: ${statements}).`,
     `- Peer (PostgreSQL): PostGraphile 5.1.5, amber preset (bench/peers/postgraphile), in its own process, same database, ` +
       `same JWT verified per request, each operation in one transaction as allied_app with app.tenant_id set (pgSettings), ` +
       `pool of the server's size. Its query for both scenarios, checked to return the same 50 courses, in the same order, with the same prices and owners:`,
