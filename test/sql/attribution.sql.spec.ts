@@ -95,8 +95,9 @@ describe('attribution in SQL against the TypeScript oracle', () => {
       const k = campaigns.find((c) => c.id === e.campaignId);
       await q.query(
         `insert into events (tenant_id, id, idempotency_key, type, learner_id, occurred_at, course_tenant_id, course_id,
-           campaign_tenant_id, campaign_id, alliance_id, amount_minor, currency, refund_of)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+           campaign_tenant_id, campaign_id, alliance_id, amount_minor, currency, refund_of, refund_purchase_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                 (select p.occurred_at from events p where p.tenant_id = $1 and p.id = $14))`,
         [tenant, id, e.idempotencyKey, e.type, learner, e.occurredAt, e.courseId ? tenant : null, e.courseId ?? null, k?.tenant ?? null,
           k?.id ?? null, alliance, e.amount?.amountMinor ?? null, e.amount?.currency ?? null, refundOf],
       );
