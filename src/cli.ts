@@ -6,7 +6,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { ConfigError, loadConfig, StartupError, type Config } from './config';
 import { openDatabase } from './db/database';
 import { DEMO_BRANDS, seedDemo } from './demo';
-import { createLogger } from './logger';
+import { createLogger, exitAfterLogs, tolerateClosedOutput } from './logger';
 import { buildAlliedSchema } from './resolvers';
 import { createApp, type App } from './app';
 import { serve as listen, type RunningServer } from './server';
@@ -201,6 +201,7 @@ function parseFlags(name: string, command: Command, args: string[]): Flags {
 }
 
 async function serve(config: Config): Promise<void> {
+  tolerateClosedOutput();
   const log = createLogger(config.logLevel);
   // Everything that can refuse the start is checked before the data
   // directory is created or the database is opened and migrated.
@@ -237,7 +238,7 @@ async function serve(config: Config): Promise<void> {
     log.info({ signal }, 'shutting down: draining HTTP and WebSocket, closing the database');
     const timer = setTimeout(() => {
       log.error('shutdown took too long; exiting');
-      process.exit(1);
+      void exitAfterLogs(1, 1000);
     }, 20_000).unref();
     try {
       await server.stop();
@@ -245,10 +246,10 @@ async function serve(config: Config): Promise<void> {
       lock?.release();
       clearTimeout(timer);
       log.info('stopped');
-      process.exit(0);
+      await exitAfterLogs(0);
     } catch (error) {
       log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
+      await exitAfterLogs(1);
     }
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -317,7 +318,7 @@ async function train(config: Config, opts: Flags): Promise<void> {
   process.stdout.write('\n');
   if (final.status !== 'READY') {
     console.error(`allied: training failed: ${final.failure ?? final.status}`);
-    process.exit(1);
+    await exitAfterLogs(1);
   }
   console.log(`model ${final.id} READY on ${final.device}${final.active ? ', now active' : ', not active'}`);
   if (final.decision?.reason) console.log(final.decision.reason);

@@ -3,8 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Role } from '../../src/tenancy/roles';
-import { onPostgres, openTestDatabase } from '../support/database';
-import { startServerProcess } from '../support/process';
+import { childDatabase, startServerProcess } from '../support/process';
 import { testKeys } from '../support/server';
 import { signToken } from '../../src/tenancy/credentials';
 
@@ -21,13 +20,7 @@ describe('ingestion survives a killed server', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'allied-kill-'));
-    if (onPostgres) {
-      // A fresh database, migrated; the server processes below connect to it.
-      const db = await openTestDatabase();
-      databaseUrl = db.url!;
-      await db.dataSource.destroy();
-      dropDatabase = () => db.close().catch(() => undefined);
-    }
+    ({ databaseUrl, drop: dropDatabase } = await childDatabase());
   });
   afterAll(async () => {
     await dropDatabase?.();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { onPostgres, openTestDatabase } from './database';
 import { TEST_JWT_SECRET } from './server';
 
 const bin = path.resolve(__dirname, '../../bin/allied.js');
@@ -28,4 +29,16 @@ export async function stopServerProcess(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
+}
+
+/**
+ * For suites whose servers run as child processes: on PostgreSQL, a fresh
+ * migrated database they connect to (its URL, and how to drop it); on the
+ * embedded database, '' (each child opens its data directory).
+ */
+export async function childDatabase(): Promise<{ databaseUrl: string; drop: () => Promise<void> }> {
+  if (!onPostgres) return { databaseUrl: '', drop: async () => undefined };
+  const db = await openTestDatabase();
+  await db.dataSource.destroy();
+  return { databaseUrl: db.url!, drop: () => db.close().catch(() => undefined) };
 }
