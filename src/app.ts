@@ -25,6 +25,7 @@ import { MAX_EVENTS_PER_CALL } from './services/event-rules';
 import { MAX_SERIES_POINTS } from './services/metrics.service';
 import { Authenticator, developmentSecret, resolveJwtKeys } from './tenancy/credentials';
 import { tenantEntry, type ContextFactory, type RunAs } from './tenancy/run-as';
+import { Telemetry } from './telemetry';
 
 /**
  * The application: every long-lived part, built from configuration in one
@@ -57,6 +58,8 @@ export interface App {
   readonly queue: JobQueue;
   /** What one GraphQL operation may spend. */
   readonly operationLimits: OperationLimits;
+  /** Prometheus metrics of this instance (GET /metrics). */
+  readonly telemetry: Telemetry;
   /** Stops what the application started, in the reverse order; the database stays open (its opener closes it). */
   stop(): Promise<void>;
 }
@@ -69,7 +72,8 @@ export async function createApp(config: Config, database: Database, log: Logger)
   try {
     const signals = await openSignals(config, database, log);
     stops.push(() => signals.close());
-    const { runAs, newContext } = tenantEntry(dataSource, log, { bus: signals, admission: admission(config, database) });
+    const pool = admission(config, database);
+    const { runAs, newContext } = tenantEntry(dataSource, log, { bus: signals, admission: pool });
     const queue = new JobQueue();
     const models = await openModels(config, database, { runAs, jobs: queue, bus: signals, log });
     stops.push(() => models.close());
@@ -132,6 +136,9 @@ export async function createApp(config: Config, database: Database, log: Logger)
     stops.push(() => jobs.stop());
     stops.push(() => mailJobs.stop());
 
+    const telemetry = new Telemetry({ dataSource, admission: pool, live, models });
+    stops.push(() => telemetry.stop());
+
     let stopping: Promise<void> | undefined;
     return {
       config,
@@ -150,6 +157,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
       mailJobs,
       queue,
       operationLimits: { maxObjects: limits.maxCost, maxEvents: MAX_EVENTS_PER_CALL },
+      telemetry,
       stop: () => (stopping ??= stopInOrder(stops)),
     };
   } catch (error) {

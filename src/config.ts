@@ -20,6 +20,12 @@ export interface Config {
     privateKey?: string;
   };
   logLevel: string;
+  observability: {
+    /** Bearer token GET /metrics requires; unset in production, /metrics is not served. */
+    metricsToken?: string;
+    /** An operation (or HTTP request) slower than this is logged as slow, with its name and duration. */
+    slowOperationMs: number;
+  };
   /** Create the demo brands on an empty database. */
   demo: boolean;
   /** How long a worker's claim on a job lasts: a job whose worker died is taken up again this long after it was claimed. */
@@ -188,6 +194,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `unknown level "${logLevel}"`);
   }
+  const metricsToken = env.ALLIED_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 32) throw new ConfigError('ALLIED_METRICS_TOKEN', 'must be at least 32 characters');
   const smtpUrl = env.SMTP_URL || undefined;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL', 'expected an smtp:// or smtps:// URL');
   const trackingSecret = env.ALLIED_TRACKING_SECRET || undefined;
@@ -209,6 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.ALLIED_DATA_DIR || './data'),
     jwt: { secret, publicKey, privateKey: pem(env, 'JWT_PRIVATE_KEY') },
     logLevel,
+    observability: { metricsToken, slowOperationMs: int(env, 'ALLIED_SLOW_OPERATION_MS', 1000, 1, 3_600_000) },
     demo: bool(env, 'ALLIED_DEMO', true),
     jobLeaseSeconds: int(env, 'ALLIED_JOB_LEASE_SECONDS', 60, 1, 3600),
     mail: {

@@ -39,6 +39,7 @@ import { exportRoutes } from './routes/exports';
 import { healthRoutes } from './routes/health';
 import { ingestRoute } from './routes/ingest';
 import { mailRoutes } from './routes/mail';
+import { metricsRoute } from './routes/metrics';
 import {
   clientAddress,
   isRefusal,
@@ -53,6 +54,7 @@ import {
 import type { RequestContext } from './tenancy/context';
 import type { Principal } from './tenancy/principal';
 import { runIn } from './tenancy/run-as';
+import type { Telemetry } from './telemetry';
 
 export interface RunningServer {
   url: string;
@@ -102,8 +104,11 @@ export async function serve(app: App): Promise<RunningServer> {
   const httpServer = http.createServer({ connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs) }, web);
   limitConnections(httpServer, limits);
 
-  web.use(requestLogging(app.log));
+  const { telemetry } = app;
+  const { slowOperationMs } = config.observability;
+  web.use(requestLogging(app.log, { slowMs: slowOperationMs, answered: (...args) => telemetry.request(...args) }));
   web.use(healthRoutes(app.database));
+  web.use(metricsRoute(telemetry, { token: config.observability.metricsToken, production }));
   // Work to wait for before the database closes: transactions of clients
   // that hung up, and uploads still being stored.
   const releasing = new PendingWork();
@@ -133,6 +138,7 @@ export async function serve(app: App): Promise<RunningServer> {
       { async serverWillStart() { return { async drainServer() { await ws.dispose(); } }; } },
       costWithVariables(schema, guard),
       operationOutcome(masked),
+      operationMetrics(telemetry, slowOperationMs),
     ],
   });
   await apollo.start();
@@ -266,9 +272,11 @@ async function sendApolloResponse(res: Response, response: HTTPGraphQLResponse):
 /** graphql-ws on the HTTP server's /graphql: the same limits, checks and transaction rules as over HTTP. */
 function graphqlOverWebSocket(app: App, httpServer: http.Server, rules: readonly ValidationRule[], masked: Masker) {
   const { guard, schema, config } = app;
+  const slowMs = config.observability.slowOperationMs;
   // A WebSocket message is held to the same size as an HTTP body.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.bodyBytes });
   const stopHeartbeat = heartbeat(wsServer, config.limits.idleTimeoutMs);
+  app.telemetry.countWebSockets(() => wsServer.clients.size);
   const wsAddress = (extra: { request: http.IncomingMessage }) => upgradeAddress(extra.request);
   const principalOf = (extra: unknown) => (extra as { principal?: Principal }).principal ?? null;
   const cleanup = useServer(
@@ -301,7 +309,10 @@ function graphqlOverWebSocket(app: App, httpServer: http.Server, rules: readonly
           guard.checkVariables(payload.variables);
           const document = guard.documentFor(schema, payload.query);
           const invalid = validate(schema, document, rules);
-          if (invalid.length > 0) return [...invalid];
+          if (invalid.length > 0) {
+            app.telemetry.operation(payload.operationName, 'unknown', 'ws', 0, codesOf(invalid));
+            return [...invalid];
+          }
           const refusal = guard.costRefusal(schema, document, payload.variables, payload.operationName);
           if (refusal) return [toGraphQLError(refusal)];
           return { schema, document, variableValues: payload.variables, operationName: payload.operationName };
@@ -322,11 +333,20 @@ function graphqlOverWebSocket(app: App, httpServer: http.Server, rules: readonly
         return context;
       },
       // Queries and mutations: one transaction each, through the same entry as HTTP's.
-      execute: (args: ExecutionArgs) => {
+      execute: async (args: ExecutionArgs) => {
         const ctx = args.contextValue as RequestContext;
-        return runIn(ctx, async () => settle(ctx, operationOf(args), (await execute(args)) as ExecutionResult));
+        const started = performance.now();
+        const type = operationOf(args);
+        const result = await runIn(ctx, async () => settle(ctx, type, (await execute(args)) as ExecutionResult));
+        observeOperation(app.telemetry, ctx.log, slowMs, { name: args.operationName, type, transport: 'ws', started, errors: result.errors });
+        return result;
       },
-      subscribe: (args: ExecutionArgs) => subscribeShared(args),
+      subscribe: async (args: ExecutionArgs) => {
+        const subscribed = await subscribeShared(args);
+        const errors = 'errors' in subscribed ? subscribed.errors : undefined;
+        app.telemetry.operation(args.operationName, 'subscription', 'ws', 0, codesOf(errors));
+        return subscribed;
+      },
       onNext: async (_ctx, _id, _payload, args, result) => {
         const context = args.contextValue as RequestContext;
         const over = context.budget.exceeded;
@@ -400,6 +420,46 @@ function operationOutcome(masked: Masker): ApolloServerPlugin<RequestContext> {
           if (settled === (result as ExecutionResult)) return;
           const errors = settled.errors?.map((e) => (e instanceof GraphQLError && e.originalError instanceof AlliedError ? masked(e, contextValue.log) : e));
           response.body.singleResult = { ...settled, errors } as typeof result;
+        },
+      };
+    },
+  };
+}
+
+/** The contract codes of a result's errors, as the client sees them once masked. */
+function codesOf(errors: readonly (GraphQLError | { extensions?: Record<string, unknown> })[] | undefined): string[] {
+  if (!errors) return [];
+  return errors.map((e) => {
+    const shown = e instanceof GraphQLError ? maskError(e.toJSON(), e, { hideSchema: false }).error : e;
+    return String(shown.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+  });
+}
+
+interface FinishedOperation {
+  name: string | null | undefined;
+  type: string | undefined;
+  transport: 'http' | 'ws';
+  started: number;
+  errors: readonly (GraphQLError | { extensions?: Record<string, unknown> })[] | undefined;
+}
+
+/** Counts and times a finished operation, and logs it when it took longer than `slowMs`. */
+function observeOperation(telemetry: Telemetry, log: Logger, slowMs: number, op: FinishedOperation): void {
+  const ms = performance.now() - op.started;
+  const codes = codesOf(op.errors);
+  telemetry.operation(op.name, op.type ?? 'unknown', op.transport, ms / 1000, codes);
+  if (ms > slowMs) log.warn({ operation: op.name ?? null, type: op.type ?? 'unknown', transport: op.transport, ms: Math.round(ms), errors: codes.length }, 'slow operation');
+}
+
+/** Over HTTP: each operation's count, duration and error codes, by operation name (never variables). */
+function operationMetrics(telemetry: Telemetry, slowMs: number): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ contextValue, response, operation, operationName }) {
+          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          observeOperation(telemetry, contextValue.log, slowMs, { name: operationName, type: operation?.operation, transport: 'http', started, errors });
         },
       };
     },

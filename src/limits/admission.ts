@@ -18,6 +18,13 @@ export interface AdmissionOptions {
 interface Waiter {
   grant: (release: () => void) => void;
   timer: NodeJS.Timeout;
+  since: number;
+}
+
+/** What /metrics reads of the pool's admission: each grant's wait, and each refusal. */
+export interface AdmissionObserver {
+  waited(ms: number): void;
+  refused(reason: 'queue_full' | 'timeout'): void;
 }
 
 /**
@@ -34,14 +41,35 @@ export class Admission {
   // Insertion order is the rotation: a key served moves to the back.
   private readonly queues = new Map<string, Waiter[]>();
   private total = 0;
+  private observer: AdmissionObserver | undefined;
 
   constructor(readonly options: AdmissionOptions) {}
 
+  /** Connections held by tenant transactions now. */
+  get inUse(): number {
+    return this.total;
+  }
+
+  /** Operations waiting for a connection now. */
+  get waiting(): number {
+    let count = 0;
+    for (const queue of this.queues.values()) count += queue.length;
+    return count;
+  }
+
+  observe(observer: AdmissionObserver): void {
+    this.observer = observer;
+  }
+
   /** Waits for a connection slot for `key`; call the returned function to give it back (once). */
   acquire(key: string): Promise<() => void> {
-    if (this.canRun(key) && !this.queues.size) return Promise.resolve(this.take(key));
+    if (this.canRun(key) && !this.queues.size) {
+      this.observer?.waited(0);
+      return Promise.resolve(this.take(key));
+    }
     const queue = this.queues.get(key) ?? [];
     if (queue.length >= this.options.queuePerKey) {
+      this.observer?.refused('queue_full');
       return Promise.reject(busy('Too many of your operations are waiting for the database; retry shortly.', 1));
     }
     return new Promise((resolve, reject) => {
@@ -52,8 +80,10 @@ export class Admission {
           const at = waiting?.indexOf(waiter) ?? -1;
           if (waiting && at >= 0) waiting.splice(at, 1);
           if (waiting?.length === 0) this.queues.delete(key);
+          this.observer?.refused('timeout');
           reject(busy('The database is busy; retry shortly.', Math.max(1, Math.ceil(this.options.waitMs / 1000))));
         }, this.options.waitMs),
+        since: performance.now(),
       };
       queue.push(waiter);
       this.queues.set(key, queue);
@@ -91,6 +121,7 @@ export class Admission {
         this.queues.delete(key);
         if (queue.length > 0) this.queues.set(key, queue);
         clearTimeout(waiter.timer);
+        this.observer?.waited(performance.now() - waiter.since);
         waiter.grant(this.take(key));
         granted = true;
         break;

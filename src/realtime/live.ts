@@ -207,6 +207,13 @@ export class LiveHub implements LiveSubscriptions {
 
   // --- limits ---------------------------------------------------------------
 
+  /** Subscriptions this instance holds now, over every brand. */
+  get held(): number {
+    let count = 0;
+    for (const n of this.perBrand.values()) count += n;
+    return count;
+  }
+
   private admit(brandId: string, connection: object): void {
     const onConnection = this.perConnection.get(connection) ?? 0;
     if (onConnection >= this.options.perConnection) {

@@ -71,7 +71,13 @@ export function isRefusal(error: unknown): error is Pick<AlliedError, 'message' 
 }
 
 /** Gives each request an id (the client's X-Request-Id when well formed) and a logger carrying it; logs each response. */
-export function requestLogging(logger: Logger) {
+/** What each answered request is also reported to: its metrics, and the threshold above which it is logged as slow. */
+export interface RequestObserver {
+  slowMs: number;
+  answered(method: string, path: string, status: number, seconds: number): void;
+}
+
+export function requestLogging(logger: Logger, observer?: RequestObserver) {
   return (req: Request, res: Response, next: NextFunction) => {
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : crypto.randomUUID();
@@ -83,7 +89,11 @@ export function requestLogging(logger: Logger) {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // Tracking and unsubscribe tokens are bearer links: their paths are logged without them.
       const path = req.originalUrl.split('?')[0].replace(/^\/(t\/[oc]|u)\/.+$/, '/$1/<token>');
-      log.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      const line = { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
+      log.info(line, 'request');
+      if (!observer) return;
+      observer.answered(req.method, req.originalUrl.split('?')[0], res.statusCode, ms / 1000);
+      if (ms > observer.slowMs) log.warn(line, 'slow request');
     });
     next();
   };
