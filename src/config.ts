@@ -87,6 +87,8 @@ export interface Config {
     bodyTimeoutMs: number;
     /** A connection with no traffic for this long is closed (keep-alive, uploads, WebSocket without pongs). */
     idleTimeoutMs: number;
+    /** How long a WebSocket may stay open before its connection_init (then 4408). */
+    connectionInitTimeoutMs: number;
     /** Open connections (HTTP and WebSocket) per client address. */
     connectionsPerIp: number;
     /** Subscriptions one WebSocket connection may hold. */
@@ -255,6 +257,7 @@ export function loadConfig(env: Env = process.env): Config {
       headersTimeoutMs: int(env, 'ALLIED_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
       bodyTimeoutMs: int(env, 'ALLIED_BODY_TIMEOUT_MS', 10_000, 100, 600_000),
       idleTimeoutMs: int(env, 'ALLIED_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      connectionInitTimeoutMs: int(env, 'ALLIED_WS_INIT_TIMEOUT_MS', 10_000, 100, 600_000),
       connectionsPerIp: int(env, 'ALLIED_MAX_CONNECTIONS_PER_IP', 256, 1, 1_000_000),
       subscriptionsPerConnection: int(env, 'ALLIED_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
       subscriptionsPerBrand: int(env, 'ALLIED_MAX_SUBSCRIPTIONS_PER_BRAND', 1000, 1, 1_000_000),

@@ -282,7 +282,7 @@ function graphqlOverWebSocket(app: App, httpServer: http.Server, rules: readonly
   const cleanup = useServer(
     {
       schema,
-      connectionInitWaitTimeout: 10_000,
+      connectionInitWaitTimeout: config.limits.connectionInitTimeoutMs,
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
         const header = typeof raw === 'string' && raw !== '' && !/^bearer\s/i.test(raw) ? `Bearer ${raw}` : raw;
@@ -336,15 +336,16 @@ function graphqlOverWebSocket(app: App, httpServer: http.Server, rules: readonly
       execute: async (args: ExecutionArgs) => {
         const ctx = args.contextValue as RequestContext;
         const started = performance.now();
-        const type = operationOf(args);
-        const result = await runIn(ctx, async () => settle(ctx, type, (await execute(args)) as ExecutionResult));
-        observeOperation(app.telemetry, ctx.log, slowMs, { name: args.operationName, type, transport: 'ws', started, errors: result.errors });
+        const operation = operationNode(args);
+        const result = await runIn(ctx, async () => settle(ctx, operation?.operation, (await execute(args)) as ExecutionResult));
+        const name = operation?.name?.value;
+        observeOperation(app.telemetry, ctx.log, slowMs, { name, type: operation?.operation, transport: 'ws', started, errors: result.errors });
         return result;
       },
       subscribe: async (args: ExecutionArgs) => {
         const subscribed = await subscribeShared(args);
         const errors = 'errors' in subscribed ? subscribed.errors : undefined;
-        app.telemetry.operation(args.operationName, 'subscription', 'ws', 0, codesOf(errors));
+        app.telemetry.operation(operationNode(args)?.name?.value, 'subscription', 'ws', 0, codesOf(errors));
         return subscribed;
       },
       onNext: async (_ctx, _id, _payload, args, result) => {
@@ -363,11 +364,11 @@ function graphqlOverWebSocket(app: App, httpServer: http.Server, rules: readonly
   return { dispose: () => cleanup.dispose(), stopHeartbeat };
 }
 
-function operationOf(args: ExecutionArgs): OperationTypeNode | undefined {
-  const operation = args.document.definitions.find(
+/** The operation `args` runs: the named one, else the document's only one. */
+function operationNode(args: ExecutionArgs): OperationDefinitionNode | undefined {
+  return args.document.definitions.find(
     (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
   );
-  return operation?.operation;
 }
 
 /**
