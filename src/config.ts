@@ -18,6 +18,10 @@ export interface Config {
     publicKey?: string;
     /** RS256 signing key (PEM), used only by `allied token`. */
     privateKey?: string;
+    /** Set: a token's `iss` must be this. */
+    issuer?: string;
+    /** Set: a token's `aud` must include this. */
+    audience?: string;
   };
   logLevel: string;
   observability: {
@@ -217,7 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
     dataDir: path.resolve(env.ALLIED_DATA_DIR || './data'),
-    jwt: { secret, publicKey, privateKey: pem(env, 'JWT_PRIVATE_KEY') },
+    jwt: { secret, publicKey, privateKey: pem(env, 'JWT_PRIVATE_KEY'), issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined },
     logLevel,
     observability: { metricsToken, slowOperationMs: int(env, 'ALLIED_SLOW_OPERATION_MS', 1000, 1, 3_600_000) },
     demo: bool(env, 'ALLIED_DEMO', true),

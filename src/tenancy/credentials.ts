@@ -25,6 +25,10 @@ export interface JwtKeys {
   algorithm: 'HS256' | 'RS256';
   verifyKey: crypto.KeyObject;
   signKey?: crypto.KeyObject;
+  /** When set, tokens must carry this `iss`, and `allied token` signs it. */
+  issuer?: string;
+  /** When set, tokens must name this audience in `aud`, and `allied token` signs it. */
+  audience?: string;
 }
 
 export function hmacKeys(secret: string): JwtKeys {
@@ -38,15 +42,16 @@ export function hmacKeys(secret: string): JwtKeys {
  * restarts.
  */
 export function resolveJwtKeys(config: Pick<Config, 'jwt' | 'dataDir' | 'env'>): JwtKeys {
+  const claims = { issuer: config.jwt.issuer, audience: config.jwt.audience };
   if (config.jwt.publicKey) {
     return {
       algorithm: 'RS256',
       verifyKey: crypto.createPublicKey(config.jwt.publicKey),
       signKey: config.jwt.privateKey ? crypto.createPrivateKey(config.jwt.privateKey) : undefined,
+      ...claims,
     };
   }
-  if (config.jwt.secret) return hmacKeys(config.jwt.secret);
-  return hmacKeys(developmentSecret(config.dataDir, 'jwt-secret'));
+  return { ...hmacKeys(config.jwt.secret ?? developmentSecret(config.dataDir, 'jwt-secret')), ...claims };
 }
 
 /** A random secret generated once into `dataDir/<name>` (mode 600) and read from there afterwards: development only. */
@@ -73,7 +78,12 @@ export interface TokenClaims {
 /** Signs a JWT with the configured key; `ttlSeconds` sets `exp`. */
 export function signToken(keys: JwtKeys, claims: TokenClaims, ttlSeconds: number): string {
   if (!keys.signKey) throw new Error('JWT_PRIVATE_KEY is needed to sign RS256 tokens');
-  return jwt.sign({ ...claims }, keys.signKey, { algorithm: keys.algorithm, expiresIn: ttlSeconds });
+  return jwt.sign({ ...claims }, keys.signKey, {
+    algorithm: keys.algorithm,
+    expiresIn: ttlSeconds,
+    ...(keys.issuer ? { issuer: keys.issuer } : {}),
+    ...(keys.audience ? { audience: keys.audience } : {}),
+  });
 }
 
 /** An API key's secret: its brand and id (for lookup) and random bytes; stored only as a SHA-256 hash. */
@@ -170,14 +180,25 @@ export class Authenticator {
     try {
       // The algorithm is fixed by configuration, never taken from the token:
       // this rejects alg "none" and HS256 tokens signed with a public key.
-      payload = jwt.verify(token, this.keys.verifyKey, { algorithms: [this.keys.algorithm], clockTolerance: CLOCK_TOLERANCE_SECONDS });
+      // Issuer and audience are checked where configured; clocks may differ by CLOCK_TOLERANCE_SECONDS.
+      payload = jwt.verify(token, this.keys.verifyKey, {
+        algorithms: [this.keys.algorithm],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        ...(this.keys.issuer ? { issuer: this.keys.issuer } : {}),
+        ...(this.keys.audience ? { audience: this.keys.audience } : {}),
+      });
     } catch (error) {
-      const expired = error instanceof jwt.TokenExpiredError;
-      throw unauthenticated(expired ? 'The token has expired.' : 'The token is invalid.');
+      if (error instanceof jwt.TokenExpiredError) throw unauthenticated('The token has expired.');
+      if (error instanceof jwt.NotBeforeError) throw unauthenticated('The token is not valid yet (nbf).');
+      const claim = error instanceof jwt.JsonWebTokenError && /^jwt (issuer|audience) invalid/.exec(error.message)?.[1];
+      throw unauthenticated(claim ? `The token's ${claim === 'issuer' ? 'issuer (iss)' : 'audience (aud)'} is not the one this server accepts.` : 'The token is invalid.');
     }
     if (typeof payload === 'string') throw unauthenticated('The token is invalid.');
     const { sub, tid, roles, exp } = payload as jwt.JwtPayload & { tid?: unknown; roles?: unknown };
     if (typeof exp !== 'number') throw unauthenticated('The token has no expiry (exp).');
+    // A token issued in the future is from a clock that is wrong by more than the tolerance.
+    const { iat } = payload as jwt.JwtPayload;
+    if (typeof iat === 'number' && iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw unauthenticated('The token was issued in the future (iat).');
     const maxTtl = this.options.maxTokenTtlSeconds;
     if (maxTtl !== undefined && exp - Date.now() / 1000 > maxTtl + 5) {
       throw unauthenticated(`The token lives longer than the ${maxTtl}-second maximum (ALLIED_MAX_TOKEN_TTL_SECONDS); ask for a shorter one.`);

@@ -98,6 +98,36 @@ describe('JWT credentials (HS256)', () => {
   });
 });
 
+describe('JWT issuer, audience and clock skew', () => {
+  const keys = { ...hsKeys, issuer: 'https://id.example.com', audience: 'allied-api' };
+  const auth = new Authenticator(keys, noDatabase);
+  const claims = { sub: 'someone', tid: BRAND, roles: ['EDITOR'] };
+  const sign = (payload: object) => hmacToken({ alg: 'HS256' }, { exp: now() + 60, ...claims, ...payload }, SECRET);
+
+  it('accept the configured iss and aud, and sign them into tokens of its own', async () => {
+    await expect(auth.authenticate(`Bearer ${sign({ iss: keys.issuer, aud: ['other', keys.audience] })}`)).resolves.toMatchObject({ subject: 'someone' });
+    const own = signToken(keys, { sub: 'cli', tid: BRAND, roles: [Role.ANALYST] }, 60);
+    expect(jwt.decode(own)).toMatchObject({ iss: keys.issuer, aud: keys.audience });
+    await expect(auth.authenticate(`Bearer ${own}`)).resolves.toMatchObject({ subject: 'cli' });
+  });
+
+  it('reject another issuer or audience, or none where one is configured', async () => {
+    expect(await rejection(auth, sign({ iss: 'https://evil.example.com', aud: keys.audience }))).toMatch(/issuer \(iss\)/);
+    expect(await rejection(auth, sign({ aud: keys.audience }))).toMatch(/issuer \(iss\)/);
+    expect(await rejection(auth, sign({ iss: keys.issuer, aud: 'someone-else' }))).toMatch(/audience \(aud\)/);
+    expect(await rejection(auth, sign({ iss: keys.issuer }))).toMatch(/audience \(aud\)/);
+  });
+
+  it('allow 5 seconds of clock skew and no more, for exp, nbf and iat', async () => {
+    const open = new Authenticator(hsKeys, noDatabase);
+    await expect(open.authenticate(`Bearer ${sign({ exp: now() - 2 })}`)).resolves.toBeTruthy();
+    expect(await rejection(open, sign({ exp: now() - 30 }))).toMatch(/expired/);
+    await expect(open.authenticate(`Bearer ${sign({ nbf: now() + 2, iat: now() + 2 })}`)).resolves.toBeTruthy();
+    expect(await rejection(open, sign({ nbf: now() + 30 }))).toMatch(/not valid yet/);
+    expect(await rejection(open, sign({ iat: now() + 30 }))).toMatch(/issued in the future/);
+  });
+});
+
 describe('JWT credentials (RS256)', () => {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
