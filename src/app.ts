@@ -80,6 +80,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
     const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.concurrency) : new OutboxMailer();
     stops.push(() => mailer.close());
     const trackingSecret = config.mail.trackingSecret ?? developmentSecret(config.dataDir, 'tracking-secret');
+    const apiKeyHashKey = apiKeyKey(config, trackingSecret);
     const services = buildServices({
       runAs,
       jobs: queue,
@@ -96,6 +97,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
       },
       // Member codes are kept as an HMAC under a key of their own, derived from the tracking secret.
       loyaltyCodeKey: crypto.createHmac('sha256', trackingSecret).update('allied loyalty member codes').digest(),
+      apiKeyHashKey,
       loyaltyCodeFailures: { perMinute: config.limits.loyaltyCodeFailuresPerMinute, burst: config.limits.loyaltyCodeFailuresBurst },
     });
 
@@ -118,6 +120,7 @@ export async function createApp(config: Config, database: Database, log: Logger)
       maxTokenTtlSeconds: limits.maxTokenTtlSeconds,
       throttle,
       brandExists: (brandId) => brandExists(dataSource, brandId),
+      apiKeyHashKey,
     });
 
     // Each feature that runs later work registers its handlers here, by job kind.
@@ -164,6 +167,15 @@ export async function createApp(config: Config, database: Database, log: Logger)
     await stopInOrder(stops);
     throw error;
   }
+}
+
+/**
+ * The key API keys are stored under: ALLIED_API_KEY_SECRET, else one derived
+ * from the tracking secret. Changing it makes every existing API key invalid.
+ */
+function apiKeyKey(config: Config, trackingSecret: string): Buffer {
+  const secret = config.apiKeySecret ?? trackingSecret;
+  return crypto.createHmac('sha256', secret).update('allied api key hashes').digest();
 }
 
 async function stopInOrder(stops: (() => Promise<void> | void)[]): Promise<void> {

@@ -24,6 +24,8 @@ export interface Config {
     audience?: string;
   };
   logLevel: string;
+  /** HMAC key of stored API key hashes; derived from the tracking secret when unset. */
+  apiKeySecret?: string;
   observability: {
     /** Bearer token GET /metrics requires; unset in production, /metrics is not served. */
     metricsToken?: string;
@@ -200,6 +202,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `unknown level "${logLevel}"`);
   }
+  const apiKeySecret = env.ALLIED_API_KEY_SECRET || undefined;
+  if (apiKeySecret !== undefined && apiKeySecret.length < 32) throw new ConfigError('ALLIED_API_KEY_SECRET', 'must be at least 32 characters');
   const metricsToken = env.ALLIED_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && metricsToken.length < 32) throw new ConfigError('ALLIED_METRICS_TOKEN', 'must be at least 32 characters');
   const smtpUrl = env.SMTP_URL || undefined;
@@ -223,6 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.ALLIED_DATA_DIR || './data'),
     jwt: { secret, publicKey, privateKey: pem(env, 'JWT_PRIVATE_KEY'), issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined },
     logLevel,
+    apiKeySecret,
     observability: { metricsToken, slowOperationMs: int(env, 'ALLIED_SLOW_OPERATION_MS', 1000, 1, 3_600_000) },
     demo: bool(env, 'ALLIED_DEMO', true),
     jobLeaseSeconds: int(env, 'ALLIED_JOB_LEASE_SECONDS', 60, 1, 3600),

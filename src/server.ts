@@ -106,7 +106,7 @@ export async function serve(app: App): Promise<RunningServer> {
 
   const { telemetry } = app;
   const { slowOperationMs } = config.observability;
-  web.use(requestLogging(app.log, { slowMs: slowOperationMs, answered: (...args) => telemetry.request(...args) }));
+  web.use(requestLogging(app.log, { slowMs: slowOperationMs, started: () => telemetry.requestStarted(), answered: (...args) => telemetry.request(...args) }));
   web.use(healthRoutes(app.database));
   web.use(metricsRoute(telemetry, { token: config.observability.metricsToken, production }));
   // Work to wait for before the database closes: transactions of clients

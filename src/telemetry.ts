@@ -39,6 +39,7 @@ export class Telemetry {
   private readonly names = new Set<string>();
   private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   private readonly httpSeconds: Histogram<'method' | 'route'>;
+  private readonly httpInFlight: Gauge;
   private readonly operations: Counter<'operation' | 'type' | 'transport' | 'outcome'>;
   private readonly operationSeconds: Histogram<'operation' | 'type' | 'transport'>;
   private readonly errors: Counter<'code'>;
@@ -53,6 +54,7 @@ export class Telemetry {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.httpRequests = new Counter({ name: 'allied_http_requests_total', help: 'HTTP requests answered, by route, method and status.', labelNames: ['method', 'route', 'status'], registers });
+    this.httpInFlight = new Gauge({ name: 'allied_http_requests_in_flight', help: 'HTTP requests received and not yet answered (or abandoned).', registers });
     this.httpSeconds = new Histogram({ name: 'allied_http_request_duration_seconds', help: 'HTTP request duration, by route and method.', labelNames: ['method', 'route'], buckets: LATENCY_BUCKETS, registers });
     this.operations = new Counter({
       name: 'allied_graphql_operations_total',
@@ -134,6 +136,18 @@ export class Telemetry {
   /** Where the open WebSocket connections are counted (the server, once it listens). */
   countWebSockets(count: () => number): void {
     this.sources.webSockets = count;
+  }
+
+  /** An HTTP request received; `done` once it is answered or its client gone. */
+  requestStarted(): { done(): void } {
+    this.httpInFlight.inc();
+    let open = true;
+    return {
+      done: () => {
+        if (open) this.httpInFlight.dec();
+        open = false;
+      },
+    };
   }
 
   /** An HTTP request answered. */

@@ -74,6 +74,8 @@ export function isRefusal(error: unknown): error is Pick<AlliedError, 'message' 
 /** What each answered request is also reported to: its metrics, and the threshold above which it is logged as slow. */
 export interface RequestObserver {
   slowMs: number;
+  /** A request arrived; `done` is called once when its connection has answered or gone. */
+  started(): { done(): void };
   answered(method: string, path: string, status: number, seconds: number): void;
 }
 
@@ -85,6 +87,10 @@ export function requestLogging(logger: Logger, observer?: RequestObserver) {
     const log = logger.child({ requestId: id });
     Object.assign(req, { id, log });
     res.setHeader('x-request-id', id);
+    if (observer) {
+      const flight = observer.started();
+      res.once('close', () => flight.done());
+    }
     res.once('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // Tracking and unsubscribe tokens are bearer links: their paths are logged without them.

@@ -12,6 +12,9 @@ export interface CreatedApiKey {
 
 /** API keys of the caller's brand: the secret is returned once and stored only as a hash. */
 export class ApiKeyService {
+  /** `hashKey`: the server's key API keys are stored under (HMAC-SHA256). */
+  constructor(private readonly hashKey: Buffer) {}
+
   /**
    * A key never holds more than its creator: each requested role must be one
    * the caller has, and no key is a platform admin.
@@ -28,7 +31,7 @@ export class ApiKeyService {
 
     const manager = await ctx.manager();
     const id = crypto.randomUUID();
-    const { secret, hash } = newApiKeySecret(ctx.brandId, id);
+    const { secret, hash } = newApiKeySecret(ctx.brandId, id, this.hashKey);
     await manager.insert(ApiKeyEntity, {
       tenantId: ctx.brandId,
       id,

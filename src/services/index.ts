@@ -49,6 +49,8 @@ export interface ServiceDependencies {
   mail: DeliveryOptions & { maxAttempts: number; journeyTickSeconds: number };
   /** Keys the HMAC that loyalty member codes are stored as. */
   loyaltyCodeKey: Buffer;
+  /** The HMAC key API keys are stored under. */
+  apiKeyHashKey: Buffer;
   /** Wrong member codes a brand may try: per minute, and at once. */
   loyaltyCodeFailures: { perMinute: number; burst: number };
 }
@@ -96,7 +98,7 @@ export function buildServices(deps: ServiceDependencies) {
   const delivery = new DeliveryService(templates, contacts, events, deps.jobs, deps.mail);
   return {
     brands,
-    apiKeys: new ApiKeyService(),
+    apiKeys: new ApiKeyService(deps.apiKeyHashKey),
     courses,
     learners,
     nodes: new NodeService(courses, learners, alliances, agreements, campaigns, settlements, models),

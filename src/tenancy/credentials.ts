@@ -86,11 +86,19 @@ export function signToken(keys: JwtKeys, claims: TokenClaims, ttlSeconds: number
   });
 }
 
-/** An API key's secret: its brand and id (for lookup) and random bytes; stored only as a SHA-256 hash. */
-export function newApiKeySecret(brandId: string, keyId: string): { secret: string; hash: Buffer } {
+/**
+ * An API key's secret: its brand and id (for lookup) and random bytes; stored
+ * only as an HMAC-SHA256 under the server's key (`hashKey`), so the table of
+ * hashes alone, leaked, cannot confirm a key.
+ */
+export function newApiKeySecret(brandId: string, keyId: string, hashKey: Buffer): { secret: string; hash: Buffer } {
   const body = Buffer.concat([uuidBytes(brandId), uuidBytes(keyId), crypto.randomBytes(SECRET_BYTES)]);
   const secret = API_KEY_PREFIX + body.toString('base64url');
-  return { secret, hash: sha256(secret) };
+  return { secret, hash: apiKeyHash(hashKey, secret) };
+}
+
+export function apiKeyHash(hashKey: Buffer, secret: string): Buffer {
+  return crypto.createHmac('sha256', hashKey).update(secret).digest();
 }
 
 export interface AuthenticatorOptions {
@@ -100,6 +108,8 @@ export interface AuthenticatorOptions {
   throttle?: CredentialThrottle;
   /** Whether a brand exists; when given, a JWT naming a brand that does not is UNAUTHENTICATED. */
   brandExists?: (brandId: string) => Promise<boolean>;
+  /** The HMAC key API keys are stored under (see newApiKeySecret); without it, API keys are refused. */
+  apiKeyHashKey?: Buffer;
 }
 
 // Brand ids seen to exist. Brands are never deleted, so an entry never goes
@@ -215,18 +225,30 @@ export class Authenticator {
 
   private async fromApiKey(token: string): Promise<Principal> {
     const body = Buffer.from(token.slice(API_KEY_PREFIX.length), 'base64url');
-    if (body.length !== 32 + SECRET_BYTES) throw unauthenticated('The API key is invalid.');
+    const hashKey = this.options.apiKeyHashKey;
+    if (body.length !== 32 + SECRET_BYTES || !hashKey) throw unauthenticated('The API key is invalid.');
     const brandId = bytesToUuid(body.subarray(0, 16));
     const keyId = bytesToUuid(body.subarray(16, 32));
+    const hash = apiKeyHash(hashKey, token);
+    // Keys created before hashes were keyed are stored as a plain SHA-256:
+    // accepted, and stored under the key from their first use on.
+    const legacy = sha256(token);
     // Looked up inside the named brand's transaction, so RLS confines the
     // search to that brand; the hash decides.
     const rows: { roles: Role[] }[] = await this.runAs(
       Principal.system(brandId, 'api-key-lookup', []),
-      async (ctx) =>
-        (await ctx.manager()).query(
-          `select roles from api_keys where tenant_id = $1 and id = $2 and secret_hash = $3 and revoked_at is null`,
-          [brandId, keyId, sha256(token)],
-        ),
+      async (ctx) => {
+        const manager = await ctx.manager();
+        const found: { roles: Role[]; legacy: boolean }[] = await manager.query(
+          `select roles, secret_hash = $4 as legacy from api_keys
+            where tenant_id = $1 and id = $2 and secret_hash in ($3, $4) and revoked_at is null`,
+          [brandId, keyId, hash, legacy],
+        );
+        if (found[0]?.legacy) {
+          await manager.query(`update api_keys set secret_hash = $3 where tenant_id = $1 and id = $2 and secret_hash = $4`, [brandId, keyId, hash, legacy]);
+        }
+        return found;
+      },
       // Key lookups share one slice of the pool, so forged keys naming a
       // brand never use up that brand's share.
       { admissionKey: 'credentials' },

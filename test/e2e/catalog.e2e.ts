@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { Role } from '../../src/tenancy/roles';
 import { codes, TestApp, type TestBrand } from '../support/server';
 
@@ -144,6 +145,23 @@ describe('brands, API keys and courses', () => {
       const after = await app.gql(key.secret, '{ me { subject } }');
       expect(after.status).toBe(401);
       expect(codes(after)).toEqual(['UNAUTHENTICATED']);
+    });
+
+    it('are stored as an HMAC under the server key; a key stored by plain SHA-256 still works and is re-stored keyed', async () => {
+      const created = await app.ok(brand.token, 'mutation { createApiKey(name: "hashed", roles: [ANALYST]) { id secret } }');
+      const { id, secret } = created.createApiKey;
+      const sha256 = crypto.createHash('sha256').update(secret).digest();
+      const [row] = await app.sql('select secret_hash from api_keys where id = $1', [id]);
+      // Neither the secret's plain digest nor anything computable without the server's key.
+      expect(row.secret_hash.equals(sha256)).toBe(false);
+      expect(row.secret_hash.length).toBe(32);
+
+      // A key from before hashes were keyed.
+      await app.sql('update api_keys set secret_hash = $2 where id = $1', [id, sha256]);
+      expect((await app.ok(secret, '{ me { subject } }')).me.subject).toBe(`api-key:${id}`);
+      const [upgraded] = await app.sql('select secret_hash from api_keys where id = $1', [id]);
+      expect(upgraded.secret_hash).toEqual(row.secret_hash);
+      expect((await app.ok(secret, '{ me { subject } }')).me.subject).toBe(`api-key:${id}`);
     });
 
     it('never grant more than the creator holds, nor PLATFORM_ADMIN', async () => {

@@ -112,7 +112,12 @@ describe('stopping on SIGTERM', () => {
     const query = JSON.stringify({ query: '{ courses(first: 50) { totalCount edges { node { id title } } } }' });
     const reads = Array.from({ length: 20 }, () => open('/graphql', token, 'application/json'));
     for (const read of reads) read.begin(query.slice(0, 20));
-    await new Promise((r) => setTimeout(r, 500));
+    // Until the server has begun all 21 (a busy machine may take a while to accept them); the scrape is the 22nd.
+    for (let i = 0; i < 200; i++) {
+      const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
+      if (Number(/^allied_http_requests_in_flight (\d+)/m.exec(metrics)?.[1]) >= 22) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const exited = exitWithin(server.child, 25_000);
     server.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));
